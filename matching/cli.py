@@ -1,0 +1,130 @@
+"""Command line: ``python -m matching map|rank|check-taxonomy``.
+
+A thin wrapper: it parses files, calls the library and turns its errors into
+one-line French messages with exit code 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .index import DEFAULT_TOP, MatchIndex
+from .mapping import SkillMapper
+from .model import InputError, Profile, need_from_dict, profile_from_dict
+from .taxonomy import TaxonomyError, load_taxonomy
+
+EXIT_BAD_INPUT = 2
+
+
+class CliError(Exception):
+    """A one-line message for the user; the command exits with code 2."""
+
+
+def _dump(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def _mapper(args: argparse.Namespace) -> SkillMapper:
+    return SkillMapper(load_taxonomy(args.taxonomy))
+
+
+def _read_json(path: str) -> Any:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"{path} : lecture impossible ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{path} : le fichier n'est pas en UTF-8") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{path}:{exc.lineno} : JSON invalide ({exc.msg})") from exc
+
+
+def read_candidates(path: str) -> list[Profile]:
+    """Read a JSONL file of profiles; any bad line stops with its file and line number."""
+    try:
+        handle = open(path, encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"{path} : lecture impossible ({exc.strerror or exc})") from exc
+    profiles: list[Profile] = []
+    seen: dict[str, int] = {}
+    with handle:
+        try:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    profile = profile_from_dict(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise CliError(f"{path}:{number} : JSON invalide ({exc.msg})") from exc
+                except InputError as exc:
+                    raise CliError(f"{path}:{number} : {exc}") from exc
+                if profile.id in seen:
+                    raise CliError(f"{path}:{number} : identifiant « {profile.id} » déjà vu ligne {seen[profile.id]}")
+                seen[profile.id] = number
+                profiles.append(profile)
+        except UnicodeDecodeError as exc:
+            raise CliError(f"{path} : le fichier n'est pas en UTF-8") from exc
+    return profiles
+
+
+def _map(args: argparse.Namespace) -> int:
+    _dump(_mapper(args).map(args.text).to_dict())
+    return 0
+
+
+def _rank(args: argparse.Namespace) -> int:
+    if args.top < 1:
+        raise CliError("--top doit être un entier positif")
+    try:
+        need = need_from_dict(_read_json(args.need))
+    except InputError as exc:
+        raise CliError(f"{args.need} : {exc}") from exc
+    candidates = read_candidates(args.candidates)
+    index = MatchIndex.build(candidates, _mapper(args))
+    results = index.rank(need, top=args.top)
+    _dump({"need": need.id, "results": [m.to_dict() for m in results]})
+    return 0
+
+
+def _check_taxonomy(args: argparse.Namespace) -> int:
+    taxonomy = load_taxonomy(args.directory or args.taxonomy)
+    _dump(taxonomy.stats())
+    for warning in taxonomy.warnings:
+        print(f"attention : {warning}", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m matching", description="Moteur de rapprochement Passerelle")
+    parser.add_argument("--taxonomy", default=None, help="dossier de taxonomie (par défaut : data/taxonomy)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    map_cmd = sub.add_parser("map", help="montre comment un texte libre est compris")
+    map_cmd.add_argument("text")
+    map_cmd.set_defaults(func=_map)
+
+    rank_cmd = sub.add_parser("rank", help="classe des candidats pour un besoin")
+    rank_cmd.add_argument("need", metavar="NEED.json")
+    rank_cmd.add_argument("candidates", metavar="CANDIDATES.jsonl")
+    rank_cmd.add_argument("--top", type=int, default=DEFAULT_TOP)
+    rank_cmd.set_defaults(func=_rank)
+
+    check = sub.add_parser("check-taxonomy", help="vérifie la taxonomie et affiche ses chiffres")
+    check.add_argument("directory", nargs="?", default=None)
+    check.set_defaults(func=_check_taxonomy)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (CliError, TaxonomyError) as exc:
+        print(f"erreur : {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT

@@ -1,0 +1,1 @@
+"""Flask blueprints of Passerelle, one per user space."""
