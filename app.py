@@ -1,28 +1,77 @@
-"""Passerelle web application: ``create_app()`` wires configuration, blueprints and commands."""
+"""Passerelle web application: ``create_app()`` wires configuration, blueprints, commands and error pages."""
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
+
+
+def _secret_key(instance_path: str) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in the instance folder."""
+    if os.environ.get("PASSERELLE_SECRET_KEY"):
+        return os.environ["PASSERELLE_SECRET_KEY"]
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
-        SECRET_KEY=os.environ.get("PASSERELLE_SECRET_KEY", "dev-only-not-secret"),
-        DEMO_PROFILES=str(Path(app.root_path) / "data" / "demo" / "profiles.jsonl"),
+        DATABASE=os.environ.get("PASSERELLE_DATABASE", str(Path(app.instance_path) / "passerelle.sqlite")),
+        TAXONOMY_DIR=os.environ.get("PASSERELLE_TAXONOMY") or None,
+        MAX_CONTENT_LENGTH=5 * 1024 * 1024,  # CSV imports: 5 MB is tens of thousands of lines
+        JSON_AS_ASCII=False,
     )
     if test_config:
         app.config.update(test_config)
+    if "SECRET_KEY" not in app.config or not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _secret_key(app.instance_path)
+    app.json.ensure_ascii = False
 
-    from web import engine, home
+    from web import api, commands, cre, db, employer, engine, filters, home
 
+    db.init_app(app)
     engine.init_app(app)
+    commands.init_app(app)
+    filters.init_app(app)
     app.register_blueprint(home.bp)
+    app.register_blueprint(cre.bp)
+    app.register_blueprint(employer.bp)
+    app.register_blueprint(api.bp)
+
+    def error_page(code: int, title: str, message: str):
+        if request.path.startswith("/api/"):
+            return jsonify(error=message), code
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return error_page(400, "Requête invalide", getattr(error, "description", None) or "La requête est invalide.")
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return error_page(403, "Accès refusé", "Vous n'avez pas accès à cette page.")
 
     @app.errorhandler(404)
     def not_found(error):
-        return render_template("errors/404.html"), 404
+        return error_page(404, "Page introuvable", "Cette page n'existe pas ou plus.")
+
+    @app.errorhandler(405)
+    def not_allowed(error):
+        return error_page(405, "Méthode non permise", "Cette action n'est pas possible ici.")
+
+    @app.errorhandler(413)
+    def too_large(error):
+        return error_page(413, "Fichier trop volumineux", "Le fichier dépasse 5 Mo.")
+
+    @app.errorhandler(500)
+    def server_error(error):
+        return error_page(500, "Erreur interne", "Une erreur est survenue ; rien n'a été enregistré à moitié.")
 
     return app

@@ -11,7 +11,7 @@ Typical use::
 from .index import DEFAULT_TOP, REFIT_RATIO, MatchIndex
 from .mapping import MATCH_THRESHOLD, Mapping, MetierHit, SkillHit, SkillMapper
 from .model import FRENCH_LEVELS, InputError, Location, Need, NeedSkill, Profile, need_from_dict, profile_from_dict
-from .scoring import Credit, Match, PreparedNeed, PreparedProfile, blocking_reasons, haversine_km
+from .scoring import Credit, Match, PreparedNeed, PreparedProfile, blocking_reasons, haversine_km, prepare_need
 from .taxonomy import Taxonomy, TaxonomyError, load_taxonomy
 from .text import normalise, split_fragments
 
@@ -41,6 +41,7 @@ __all__ = [
     "load_taxonomy",
     "need_from_dict",
     "normalise",
+    "prepare_need",
     "profile_from_dict",
     "split_fragments",
 ]

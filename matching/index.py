@@ -206,11 +206,13 @@ class MatchIndex:
         return self._vectorizer.transform([text])
 
     def rank(self, need: Need | PreparedNeed, *, top: int = DEFAULT_TOP, include_blocked: bool = True,
-             max_distance_km: float | None = None) -> list[Match]:
+             max_distance_km: float | None = None, only: Iterable[str] | None = None) -> list[Match]:
         """The ``top`` best candidates for a need, unblocked first, each explained.
 
         ``max_distance_km`` narrows the search (a filter of the web page) on
-        top of the need's own limit; ``include_blocked=False`` drops blocked ones.
+        top of the need's own limit; ``include_blocked=False`` drops blocked
+        ones; ``only`` restricts the search to these profile ids (a CRE sees
+        the people of their own structure).
         """
         prepared = need if isinstance(need, PreparedNeed) else self.prepare(need)
         if top <= 0 or not self._rows:
@@ -224,6 +226,14 @@ class MatchIndex:
             owners.append(block)
         key = np.concatenate(keys)
         text_sim = np.concatenate(texts)
+        if only is not None:
+            allowed = np.zeros(key.size, dtype=bool)
+            offsets = np.cumsum([0] + [b.size for b in owners])
+            for profile_id in only:
+                where = self._rows.get(profile_id)
+                if where is not None:
+                    allowed[(offsets[0] if where[0] == "main" else offsets[1]) + where[1]] = True
+            key[~allowed] = -np.inf
         limit = -np.inf if include_blocked else -_BLOCKED_PENALTY / 2
         k = min(top, key.size)
         chosen = np.argpartition(-key, k - 1)[:k] if k < key.size else np.arange(key.size)

@@ -376,7 +376,7 @@ class Match:
             "direct": [label(c.skill, c.skill) for c in self.direct],
             "transferable": [
                 {"skill": label(c.skill, c.skill), "from": label(c.source, c.source), "why": c.why,
-                 "weight": round(c.credit, 2)}
+                 "weight": round(c.credit, 2), "kind": c.kind}
                 for c in self.transferable
             ],
             "missing": [label(c.skill, c.skill) for c in self.missing],

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Callable
 from pathlib import Path
 
-__all__ = ["Lexicon", "fold", "normalise", "tokens", "split_fragments", "stem"]
+__all__ = ["Lexicon", "fold", "normalise", "tokens", "split_fragments", "split_list", "stem"]
 
 # Tokens shorter than this are never stemmed: "bus", "gaz", "epi" must stay whole.
 MIN_STEM_LENGTH = 4
@@ -168,6 +168,12 @@ def normalise(text: str, *, lexicon: Lexicon | None = None) -> str:
     'preparateur commande caces r489'
     """
     return " ".join(tokens(text, lexicon=lexicon))
+
+
+def split_list(text: str) -> list[str]:
+    """Split a typed list on commas, semicolons, slashes, bullets and line breaks
+    (not on "et"/"ou", not inside brackets): the items a person wrote."""
+    return [p.strip(" .:-") for p in _split_outside_brackets(text or "") if p.strip(" .:-")]
 
 
 def _split_outside_brackets(text: str) -> list[str]:

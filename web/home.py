@@ -1,35 +1,46 @@
-"""Home page: try the engine on the demo profiles with a need typed in a form."""
+"""Home page: choose a space (CRE of a structure, or employer)."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
-from matching import FRENCH_LEVELS, Need, NeedSkill, split_fragments
+import storage
 
-from . import engine
+from .db import get_db
+from .spaces import SPACES, current_org
 
 bp = Blueprint("home", __name__)
 
 
-@bp.route("/", methods=["GET", "POST"])
+@bp.app_context_processor
+def inject_space():
+    return {"current_org": current_org(), "current_space": session.get("space")}
+
+
+@bp.get("/")
 def index():
-    form = request.form
-    errors: list[str] = []
-    matches = []
-    mapping = None
-    if request.method == "POST":
-        title = form.get("title", "").strip()
-        skills = split_fragments(form.get("skills", ""))
-        level = form.get("french_level") or None
-        if not title and not skills:
-            errors.append("Indiquez au moins un intitulé de poste ou une compétence.")
-        if level and level not in FRENCH_LEVELS:
-            errors.append("Niveau de français inconnu.")
-        if not errors:
-            state = engine.state()
-            need = Need(id="essai", title=title, description=form.get("description", ""),
-                        skills=tuple(NeedSkill(s) for s in skills),
-                        driving_licence=form.get("driving_licence") == "on", french_level=level)
-            mapping = state.mapper.map(form.get("skills", ""))
-            matches = state.index.rank(need, top=10)
-    return render_template("home/index.html", form=form, errors=errors, matches=matches,
-                           mapping=mapping, levels=FRENCH_LEVELS)
+    db = get_db()
+    return render_template("home/index.html", siaes=storage.list_organisations(db, "siae"),
+                           employers=storage.list_organisations(db, "employer"))
+
+
+@bp.post("/espace")
+def choose_space():
+    space, org_id = request.form.get("space"), request.form.get("org_id", "")
+    if space not in SPACES:
+        abort(400)
+    try:
+        org = storage.get_organisation(get_db(), org_id)
+    except storage.NotFound:
+        org = None
+    if org is None or org["kind"] != SPACES[space]:
+        flash("Choisissez une structure ou une entreprise dans la liste.", "error")
+        return redirect(url_for("home.index"))
+    session.clear()
+    session.update(space=space, org_id=org_id)
+    return redirect(url_for("cre.dashboard" if space == "cre" else "employer.needs"))
+
+
+@bp.post("/sortir")
+def leave():
+    session.clear()
+    return redirect(url_for("home.index"))

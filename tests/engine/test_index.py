@@ -103,3 +103,10 @@ def test_distance_filter_drops_far_candidates(mini_mapper):
     n = Need("N", skills=(NeedSkill("cablage"),), location=Location(48.86, 2.35))
     ids = {m.candidate for m in MatchIndex.build([near, far, unknown], mini_mapper).rank(n, max_distance_km=20)}
     assert ids == {"near", "unknown"}
+
+
+def test_rank_can_be_restricted_to_some_profiles(mini_mapper):
+    index = MatchIndex.build(random_profiles(50), mini_mapper)
+    index.add([Profile("late", skills=("cablage",))])
+    ids = {m.candidate for m in index.rank(NEED, top=50, only=["p1", "p2", "late", "unknown"])}
+    assert ids == {"p1", "p2", "late"}

@@ -42,7 +42,7 @@ def test_seamstress_reaches_wiring_through_the_transfer_link(mini_mapper):
     assert "précision du geste" in t.why
     assert m.to_dict()["transferable"][0] == {
         "skill": "Câblage filaire", "from": "Couture sur machine industrielle",
-        "why": "la couture exige la même précision du geste que le câblage", "weight": 0.7,
+        "why": "la couture exige la même précision du geste que le câblage", "weight": 0.7, "kind": "transfer",
     }
 
 

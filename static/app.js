@@ -1,0 +1,51 @@
+// Live feedback on typed skills: how each fragment is understood by the
+// taxonomy. Progressive enhancement: without JavaScript the "Vérifier"
+// button gives the same answer. No inline script (strict CSP).
+(function () {
+  "use strict";
+  var DELAY_MS = 400;
+
+  function render(target, data) {
+    target.textContent = "";
+    var list = document.createElement("ul");
+    list.className = "chips";
+    data.skills.forEach(function (s) {
+      var li = document.createElement("li");
+      li.className = "chip ok";
+      li.textContent = s.fragment + " → " + s.label + " (" + Math.round(s.score) + ")";
+      list.appendChild(li);
+    });
+    data.unmatched.forEach(function (u) {
+      var li = document.createElement("li");
+      li.className = "chip ko";
+      li.textContent = u + " : non reconnu";
+      list.appendChild(li);
+    });
+    if (list.children.length) { target.appendChild(list); }
+  }
+
+  function watch(field) {
+    var target = document.getElementById(field.getAttribute("data-live-map"));
+    if (!target) { return; }
+    var timer = null;
+    var last = null;
+    function update() {
+      var text = field.value;
+      if (text === last) { return; }
+      last = text;
+      fetch("/api/v1/map?text=" + encodeURIComponent(text), { headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) { if (data && field.value === text) { render(target, data); } })
+        .catch(function () { /* the Vérifier button still works */ });
+    }
+    field.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(update, DELAY_MS);
+    });
+    if (field.value) { update(); }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-live-map]"), watch);
+  });
+}());

@@ -1,0 +1,478 @@
+"""SQLite storage through sqlite-utils: the only module that knows the schema.
+
+Every function takes the ``db`` (a ``sqlite_utils.Database``) first. Rows come
+back as plain dicts with JSON columns decoded. Writes that touch several rows
+run in one transaction (``with db.atomic():``), so a failure leaves nothing
+half-written.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping
+
+import sqlite_utils
+from sqlite_utils.db import NotFoundError
+
+import workflow
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "NotFound",
+    "Conflict",
+    "connect",
+    "init_schema",
+]
+
+SCHEMA_VERSION = 1
+
+# Columns stored as JSON text, decoded on read.
+_JSON_COLUMNS: dict[str, tuple[str, ...]] = {
+    "profiles": ("experiences", "eligibility", "skill_map"),
+    "needs": ("skills", "skill_map"),
+    "proposals": ("explanation",),
+}
+
+
+class NotFound(LookupError):
+    """No row with this id (or not visible to the caller)."""
+
+
+class Conflict(ValueError):
+    """The write would break a uniqueness or workflow rule; the message is in French."""
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def connect(path: str | Path) -> sqlite_utils.Database:
+    """Open (and create if needed) the database file, with foreign keys enforced."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), check_same_thread=False)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA busy_timeout = 5000")
+    db = sqlite_utils.Database(conn)
+    init_schema(db)
+    return db
+
+
+def init_schema(db: sqlite_utils.Database) -> None:
+    """Create missing tables and indexes; safe to run on every start."""
+    db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+    db["organisations"].create(
+        {"id": str, "kind": str, "name": str, "subtype": str, "sector": str, "city": str,
+         "postcode": str, "lat": float, "lon": float, "size": str},
+        pk="id", not_null={"kind", "name"}, if_not_exists=True,
+    )
+    db["profiles"].create(
+        {"id": int, "reference": str, "first_name": str, "siae_id": str, "description": str,
+         "skills_text": str, "skill_map": str, "experiences": str, "formation": str, "informal_skills": str,
+         "driving_licence": int, "vehicle": int, "mobility_km": float, "french_level": str,
+         "availability": str, "part_time": int, "postcode": str, "city": str, "lat": float, "lon": float,
+         "path_start": str, "path_end": str, "eligibility": str, "notes": str, "archived": int,
+         "created_at": str, "updated_at": str},
+        pk="id", not_null={"reference", "siae_id", "first_name"},
+        foreign_keys=[("siae_id", "organisations", "id")],
+        defaults={"archived": 0, "skill_map": "[]", "experiences": "[]", "eligibility": "[]"},
+        if_not_exists=True,
+    )
+    db["needs"].create(
+        {"id": int, "reference": str, "employer_id": str, "title": str, "description": str,
+         "skills": str, "skill_map": str, "contract": str, "hours_per_week": float, "positions": int,
+         "start_date": str, "driving_licence": int, "french_level": str, "postcode": str, "city": str,
+         "lat": float, "lon": float, "max_distance_km": float, "public_contract": str, "status": str,
+         "created_at": str, "updated_at": str},
+        pk="id", not_null={"employer_id", "title"},
+        foreign_keys=[("employer_id", "organisations", "id")],
+        defaults={"status": "ouvert", "skills": "[]", "skill_map": "[]"},
+        if_not_exists=True,
+    )
+    db["proposals"].create(
+        {"id": int, "need_id": int, "profile_id": int, "proposed_by": str, "message": str, "status": str,
+         "refusal_reason": str, "score": float, "explanation": str, "created_at": str, "updated_at": str},
+        pk="id", not_null={"need_id", "profile_id", "status"},
+        foreign_keys=[("need_id", "needs", "id"), ("profile_id", "profiles", "id")],
+        if_not_exists=True,
+    )
+    db["proposal_events"].create(
+        {"id": int, "proposal_id": int, "from_status": str, "to_status": str, "reason": str,
+         "note": str, "actor": str, "at": str, "internal": int},
+        pk="id", foreign_keys=[("proposal_id", "proposals", "id")], defaults={"internal": 0}, if_not_exists=True,
+    )
+    # Databases created before the column existed.
+    if "internal" not in db["proposal_events"].columns_dict:
+        db["proposal_events"].add_column("internal", int, not_null_default=0)
+    # One row per profile write: each process's matching index replays the
+    # rows it has not seen (incremental, and right with several processes).
+    db["profile_changes"].create({"seq": int, "profile_id": int, "at": str}, pk="seq", if_not_exists=True)
+    db["profiles"].create_index(["reference"], unique=True, if_not_exists=True)
+    db["profiles"].create_index(["siae_id", "archived"], if_not_exists=True)
+    db["needs"].create_index(["employer_id", "reference"], unique=True, if_not_exists=True)
+    db["proposals"].create_index(["need_id", "profile_id"], unique=True, if_not_exists=True)
+    db["proposal_events"].create_index(["proposal_id"], if_not_exists=True)
+    db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
+
+
+def _decode(table: str, row: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    out = dict(row)
+    for column in _JSON_COLUMNS.get(table, ()):
+        value = out.get(column)
+        out[column] = json.loads(value) if isinstance(value, str) and value else ([] if column != "explanation" else {})
+    return out
+
+
+def _encode(table: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(data)
+    for column in _JSON_COLUMNS.get(table, ()):
+        if column in out and not isinstance(out[column], str):
+            out[column] = json.dumps(out[column], ensure_ascii=False)
+    for key, value in out.items():
+        if isinstance(value, bool):
+            out[key] = int(value)
+    return out
+
+
+def _rows(db: sqlite_utils.Database, table: str, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+    return [_decode(table, r) for r in db.query(sql, list(params))]
+
+
+def _get(db: sqlite_utils.Database, table: str, pk: Any) -> dict[str, Any]:
+    try:
+        return _decode(table, db[table].get(pk))
+    except (NotFoundError, OverflowError) as exc:  # an id beyond 64 bits exists nowhere
+        raise NotFound(f"{table} {pk}") from exc
+
+
+# -- change log: lets each process bring its matching index up to date --------
+def _profile_changed(db: sqlite_utils.Database, profile_id: int) -> None:
+    db["profile_changes"].insert({"profile_id": profile_id, "at": now()})
+
+
+def last_profile_change(db: sqlite_utils.Database) -> int:
+    return db.execute("SELECT COALESCE(MAX(seq), 0) FROM profile_changes").fetchone()[0]
+
+
+def profile_changes_since(db: sqlite_utils.Database, seq: int) -> tuple[int, list[int]]:
+    """The newest change number and the profiles changed after ``seq`` (each once)."""
+    rows = db.execute("SELECT seq, profile_id FROM profile_changes WHERE seq > ? ORDER BY seq", [seq]).fetchall()
+    if not rows:
+        return seq, []
+    return rows[-1][0], list(dict.fromkeys(r[1] for r in rows))
+
+
+# -- organisations ------------------------------------------------------------
+ORGANISATION_KINDS = ("siae", "employer", "buyer")
+
+
+def upsert_organisation(db: sqlite_utils.Database, org: Mapping[str, Any]) -> None:
+    if org.get("kind") not in ORGANISATION_KINDS:
+        raise ValueError(f"unknown organisation kind {org.get('kind')!r}")
+    db["organisations"].upsert(dict(org), pk="id", alter=False)
+
+
+def get_organisation(db: sqlite_utils.Database, org_id: str) -> dict[str, Any]:
+    return _get(db, "organisations", org_id)
+
+
+def list_organisations(db: sqlite_utils.Database, kind: str | None = None) -> list[dict[str, Any]]:
+    if kind:
+        return _rows(db, "organisations", "SELECT * FROM organisations WHERE kind = ? ORDER BY name", [kind])
+    return _rows(db, "organisations", "SELECT * FROM organisations ORDER BY kind, name")
+
+
+# -- profiles and needs: rows keyed by a reference ---------------------------------
+_DUPLICATE = {
+    "profiles": "La référence « {} » est déjà utilisée",
+    "needs": "La référence d'offre « {} » est déjà utilisée",
+}
+
+
+def _insert(db: sqlite_utils.Database, table: str, data: Mapping[str, Any], defaults: Mapping[str, Any]) -> int:
+    stamp = now()
+    row = _encode(table, {**defaults, **data, "created_at": stamp, "updated_at": stamp})
+    row.pop("id", None)
+    try:
+        pk = int(db[table].insert(row).last_pk)
+    except sqlite3.IntegrityError as exc:
+        raise Conflict(_DUPLICATE[table].format(data.get("reference"))) from exc
+    if table == "profiles":
+        _profile_changed(db, pk)
+    return pk
+
+
+def _update(db: sqlite_utils.Database, table: str, pk: int, data: Mapping[str, Any]) -> None:
+    with db.atomic():
+        _get(db, table, pk)
+        row = _encode(table, {**data, "updated_at": now()})
+        row.pop("id", None)
+        try:
+            db[table].update(pk, row)
+        except sqlite3.IntegrityError as exc:
+            raise Conflict(_DUPLICATE[table].format(data.get("reference"))) from exc
+        if table == "profiles":
+            _profile_changed(db, pk)
+
+
+def _upsert(db: sqlite_utils.Database, table: str, rows: Iterable[Mapping[str, Any]], find, check=None,
+            defaults: Mapping[str, Any] | None = None) -> dict[str, int]:
+    """Import rows keyed by reference, all or nothing; identical rows are left alone."""
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    with db.atomic():
+        for data in rows:
+            existing = find(data)
+            if existing is None:
+                _insert(db, table, data, defaults or {})
+                counts["created"] += 1
+                continue
+            if check:
+                check(existing, data)
+            if _encode(table, {k: existing.get(k) for k in data}) == _encode(table, data):
+                counts["unchanged"] += 1
+                continue
+            _update(db, table, existing["id"], data)
+            counts["updated"] += 1
+    return counts
+
+
+def create_profile(db: sqlite_utils.Database, data: Mapping[str, Any]) -> int:
+    """Insert a profile; raise ``Conflict`` if its reference is taken."""
+    with db.atomic():
+        return _insert(db, "profiles", data, {"archived": 0})
+
+
+def update_profile(db: sqlite_utils.Database, profile_id: int, data: Mapping[str, Any]) -> None:
+    _update(db, "profiles", profile_id, data)
+
+
+def set_profile_archived(db: sqlite_utils.Database, profile_id: int, archived: bool) -> None:
+    _update(db, "profiles", profile_id, {"archived": int(archived)})
+
+
+def get_profile(db: sqlite_utils.Database, profile_id: int) -> dict[str, Any]:
+    return _get(db, "profiles", profile_id)
+
+
+def profile_by_reference(db: sqlite_utils.Database, reference: str) -> dict[str, Any] | None:
+    rows = _rows(db, "profiles", "SELECT * FROM profiles WHERE reference = ?", [reference])
+    return rows[0] if rows else None
+
+
+def list_profiles(db: sqlite_utils.Database, *, siae_id: str | None = None, include_archived: bool = False,
+                  search: str | None = None) -> list[dict[str, Any]]:
+    where, params = ["1 = 1"], []
+    if siae_id:
+        where.append("siae_id = ?")
+        params.append(siae_id)
+    if not include_archived:
+        where.append("archived = 0")
+    if search:
+        where.append("(first_name LIKE ? OR reference LIKE ? OR skills_text LIKE ?)")
+        params += [f"%{search}%"] * 3
+    return _rows(db, "profiles", f"SELECT * FROM profiles WHERE {' AND '.join(where)} ORDER BY reference", params)
+
+
+def upsert_profiles(db: sqlite_utils.Database, rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """Import profiles keyed by ``reference`` (unique across structures), all or nothing."""
+
+    def same_structure(existing: Mapping[str, Any], data: Mapping[str, Any]) -> None:
+        if existing["siae_id"] != data.get("siae_id"):
+            raise Conflict(f"La référence « {data['reference']} » appartient à une autre structure")
+
+    return _upsert(db, "profiles", rows, lambda d: profile_by_reference(db, d["reference"]), same_structure,
+                   {"archived": 0})
+
+
+NEED_STATUSES = {"ouvert": "Ouvert", "pourvu": "Pourvu", "ferme": "Fermé"}
+
+
+def create_need(db: sqlite_utils.Database, data: Mapping[str, Any]) -> int:
+    with db.atomic():
+        return _insert(db, "needs", data, {"status": "ouvert"})
+
+
+def update_need(db: sqlite_utils.Database, need_id: int, data: Mapping[str, Any]) -> None:
+    _update(db, "needs", need_id, data)
+
+
+def get_need(db: sqlite_utils.Database, need_id: int) -> dict[str, Any]:
+    return _get(db, "needs", need_id)
+
+
+def list_needs(db: sqlite_utils.Database, *, employer_id: str | None = None,
+               status: str | None = "ouvert") -> list[dict[str, Any]]:
+    where, params = ["1 = 1"], []
+    if employer_id:
+        where.append("needs.employer_id = ?")
+        params.append(employer_id)
+    if status:
+        where.append("needs.status = ?")
+        params.append(status)
+    sql = (
+        "SELECT needs.*, organisations.name AS employer_name FROM needs "
+        "JOIN organisations ON organisations.id = needs.employer_id "
+        f"WHERE {' AND '.join(where)} ORDER BY needs.start_date, needs.id"
+    )
+    return _rows(db, "needs", sql, params)
+
+
+def need_by_reference(db: sqlite_utils.Database, employer_id: str, reference: str) -> dict[str, Any] | None:
+    rows = _rows(db, "needs", "SELECT * FROM needs WHERE employer_id = ? AND reference = ?", [employer_id, reference])
+    return rows[0] if rows else None
+
+
+def upsert_needs(db: sqlite_utils.Database, rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """Import needs keyed by (employer, reference), all or nothing."""
+    return _upsert(db, "needs", rows, lambda d: need_by_reference(db, d["employer_id"], d["reference"]),
+                   defaults={"status": "ouvert"})
+
+
+# -- proposals ----------------------------------------------------------------
+_PROPOSAL_SELECT = (
+    "SELECT proposals.*, needs.title AS need_title, needs.reference AS need_reference, needs.employer_id AS employer_id, "
+    "organisations.name AS employer_name, profiles.first_name AS first_name, "
+    "profiles.reference AS profile_reference, profiles.siae_id AS siae_id "
+    "FROM proposals JOIN needs ON needs.id = proposals.need_id "
+    "JOIN organisations ON organisations.id = needs.employer_id "
+    "JOIN profiles ON profiles.id = proposals.profile_id "
+)
+
+
+def create_proposal(db: sqlite_utils.Database, *, need_id: int, profile_id: int, message: str,
+                    score: float, explanation: Mapping[str, Any], proposed_by: str) -> int:
+    """Record a proposal with the explanation as it stands now; one per (need, profile)."""
+    with db.atomic():
+        need = _get(db, "needs", need_id)
+        profile = _get(db, "profiles", profile_id)
+        if need["status"] != "ouvert":
+            raise Conflict("Ce besoin n'est plus ouvert")
+        if profile["archived"]:
+            raise Conflict("Ce profil est archivé")
+        stamp = now()
+        try:
+            pk = db["proposals"].insert(_encode("proposals", {
+                "need_id": need_id, "profile_id": profile_id, "proposed_by": proposed_by, "message": message,
+                "status": workflow.PROPOSED, "score": score, "explanation": dict(explanation),
+                "created_at": stamp, "updated_at": stamp,
+            })).last_pk
+        except sqlite3.IntegrityError as exc:
+            raise Conflict("Cette personne a déjà été proposée pour ce besoin") from exc
+        db["proposal_events"].insert({"proposal_id": pk, "from_status": None, "to_status": workflow.PROPOSED,
+                                      "note": message, "actor": proposed_by, "at": stamp})
+        return int(pk)
+
+
+def get_proposal(db: sqlite_utils.Database, proposal_id: int) -> dict[str, Any]:
+    try:
+        rows = _rows(db, "proposals", _PROPOSAL_SELECT + "WHERE proposals.id = ?", [proposal_id])
+    except OverflowError:
+        rows = []
+    if not rows:
+        raise NotFound(f"proposals {proposal_id}")
+    return rows[0]
+
+
+def list_proposals(db: sqlite_utils.Database, *, need_id: int | None = None, profile_id: int | None = None,
+                   employer_id: str | None = None, siae_id: str | None = None,
+                   status: str | None = None) -> list[dict[str, Any]]:
+    where, params = ["1 = 1"], []
+    for column, value in (("proposals.need_id", need_id), ("proposals.profile_id", profile_id),
+                          ("needs.employer_id", employer_id), ("profiles.siae_id", siae_id),
+                          ("proposals.status", status)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    return _rows(db, "proposals", _PROPOSAL_SELECT + f"WHERE {' AND '.join(where)} ORDER BY proposals.updated_at DESC, proposals.id DESC", params)
+
+
+def transition_proposal(db: sqlite_utils.Database, proposal_id: int, target: str, *, actor: str,
+                        reason: str | None = None, note: str = "", internal: bool = False) -> dict[str, Any]:
+    """Move a proposal to ``target`` if the workflow allows it, and log the move.
+
+    ``internal``: the note is for the CRE's structure only (never shown to the employer).
+    """
+    with db.atomic():
+        current = _get(db, "proposals", proposal_id)
+        try:
+            workflow.check_transition(current["status"], target, reason)
+        except workflow.TransitionError as exc:
+            raise Conflict(str(exc)) from exc
+        stamp = now()
+        db["proposals"].update(proposal_id, {
+            "status": target, "updated_at": stamp,
+            "refusal_reason": reason if target == workflow.REFUSED else None,
+        })
+        db["proposal_events"].insert({"proposal_id": proposal_id, "from_status": current["status"],
+                                      "to_status": target, "reason": reason if target == workflow.REFUSED else None,
+                                      "note": note, "internal": int(internal),
+                                      "actor": actor, "at": stamp})
+        if target == workflow.HIRED:
+            need = _get(db, "needs", current["need_id"])
+            hired = db.execute("SELECT COUNT(*) FROM proposals WHERE need_id = ? AND status = ?",
+                               [need["id"], workflow.HIRED]).fetchone()[0]
+            if hired >= (need["positions"] or 1):
+                db["needs"].update(need["id"], {"status": "pourvu", "updated_at": stamp})
+    return get_proposal(db, proposal_id)
+
+
+def add_proposal_note(db: sqlite_utils.Database, proposal_id: int, note: str, *, actor: str,
+                      internal: bool = True) -> None:
+    """A follow-up note that does not change the state (e.g. "suivi à un mois après l'embauche").
+
+    Internal by default: a CRE's follow-up speaks of the person and stays in the structure.
+    """
+    with db.atomic():
+        current = _get(db, "proposals", proposal_id)
+        db["proposal_events"].insert({"proposal_id": proposal_id, "from_status": current["status"],
+                                      "to_status": current["status"], "note": note, "actor": actor, "at": now(),
+                                      "internal": int(internal)})
+        db["proposals"].update(proposal_id, {"updated_at": now()})
+
+
+def proposal_events(db: sqlite_utils.Database, proposal_id: int, *, shared_only: bool = False) -> list[dict[str, Any]]:
+    """The history of a proposal; ``shared_only`` hides internal notes (what an employer may see)."""
+    rows = _rows(db, "proposal_events", "SELECT * FROM proposal_events WHERE proposal_id = ? ORDER BY id", [proposal_id])
+    if shared_only:
+        rows = [r for r in rows if not r["internal"] or r["from_status"] != r["to_status"]]
+        for r in rows:
+            if r["internal"]:
+                r["note"] = ""
+    return rows
+
+
+def proposal_counts(db: sqlite_utils.Database, *, siae_id: str | None = None,
+                    employer_id: str | None = None) -> dict[str, int]:
+    """Number of proposals in each state (every state present, zeros included)."""
+    where, params = ["1 = 1"], []
+    if siae_id:
+        where.append("profiles.siae_id = ?")
+        params.append(siae_id)
+    if employer_id:
+        where.append("needs.employer_id = ?")
+        params.append(employer_id)
+    sql = ("SELECT proposals.status AS status, COUNT(*) AS n FROM proposals "
+           "JOIN profiles ON profiles.id = proposals.profile_id JOIN needs ON needs.id = proposals.need_id "
+           f"WHERE {' AND '.join(where)} GROUP BY proposals.status")
+    counts = dict.fromkeys(workflow.STATES, 0)
+    counts.update({r["status"]: r["n"] for r in db.query(sql, params)})
+    return counts
+
+
+def profiles_never_proposed(db: sqlite_utils.Database, *, siae_id: str | None = None) -> list[dict[str, Any]]:
+    where, params = ["profiles.archived = 0", "proposals.id IS NULL"], []
+    if siae_id:
+        where.append("profiles.siae_id = ?")
+        params.append(siae_id)
+    sql = ("SELECT profiles.* FROM profiles LEFT JOIN proposals ON proposals.profile_id = profiles.id "
+           f"WHERE {' AND '.join(where)} ORDER BY profiles.path_end, profiles.reference")
+    return _rows(db, "profiles", sql, params)
+
+
+def iter_table(db: sqlite_utils.Database, table: str) -> Iterator[dict[str, Any]]:
+    for row in db[table].rows:
+        yield _decode(table, row)

@@ -1,0 +1,361 @@
+"""JSON API under /api/v1: needs, profiles, matches of a need, proposals, skill mapping.
+
+Bodies are JSON; errors are ``{"error": "message en français"}`` (plus
+``"fields"`` for validation errors) with a 4xx status. Described by the
+OpenAPI document at /api/v1/openapi.json (``web/openapi.py``), kept true by
+tests/web/test_openapi.py.
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Mapping
+
+from flask import Blueprint, jsonify, request
+
+import storage
+import workflow
+
+from . import skillmap, validation
+from .db import get_db
+from .engine import engine, snapshot
+from .openapi import document
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_TOP = 100
+# ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+_DIGITS = re.compile(r"[0-9]{1,9}")
+MAX_MAP_TEXT = 4000
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, fields: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.fields = status, message, dict(fields or {})
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error: ApiError):
+    body: dict[str, Any] = {"error": error.message}
+    if error.fields:
+        body["fields"] = error.fields
+    return jsonify(body), error.status
+
+
+def _body() -> dict[str, Any]:
+    if not request.is_json:
+        raise ApiError(415, "Corps JSON attendu (Content-Type: application/json).")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "Le corps doit être un objet JSON valide.")
+    return data
+
+
+def _int_arg(name: str, default: int | None = None, *, minimum: int = 1, maximum: int | None = None) -> int | None:
+    value = request.args.get(name)
+    if value in (None, ""):
+        return default
+    if not _DIGITS.fullmatch(value) or int(value) < minimum or (maximum is not None and int(value) > maximum):
+        bound = f" et {maximum}" if maximum is not None else ""
+        raise ApiError(400, f"Paramètre « {name} » : entier entre {minimum}{bound} attendu.")
+    return int(value)
+
+
+def _found(fn, *args):
+    try:
+        return fn(get_db(), *args)
+    except storage.NotFound:
+        raise ApiError(404, "Ressource introuvable.") from None
+
+
+def _organisation(org_id: Any, kind: str, field: str) -> str:
+    """An organisation id given in ``field`` of a body or a query, checked to exist and be of ``kind``."""
+    if not isinstance(org_id, str) or not org_id:
+        raise ApiError(422, f"« {field} » manquant.", {field: "obligatoire"})
+    try:
+        org = storage.get_organisation(get_db(), org_id)
+    except storage.NotFound:
+        org = None
+    if org is None or org["kind"] != kind:
+        raise ApiError(422, f"Organisation inconnue : {org_id}.", {field: "inconnue"})
+    return org_id
+
+
+# -- representations ---------------------------------------------------------
+def need_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"], "reference": row.get("reference"), "employer_id": row["employer_id"], "title": row["title"],
+        "description": row.get("description") or "", "skills": row.get("skills") or [],
+        "skill_map": skillmap.labelled(row.get("skill_map") or [], engine().taxonomy),
+        "contract": row.get("contract"), "hours_per_week": row.get("hours_per_week"),
+        "positions": row.get("positions"), "start_date": row.get("start_date"),
+        "requirements": {"driving_licence": bool(row.get("driving_licence")), "french_level": row.get("french_level")},
+        "location": {"postcode": row.get("postcode"), "city": row.get("city"), "lat": row.get("lat"), "lon": row.get("lon")},
+        "max_distance_km": row.get("max_distance_km"), "public_contract": row.get("public_contract"),
+        "status": row.get("status"), "created_at": row.get("created_at"), "updated_at": row.get("updated_at"),
+    }
+
+
+def profile_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    flag = lambda v: None if v is None else bool(v)  # noqa: E731
+    return {
+        "id": row["id"], "reference": row["reference"], "first_name": row["first_name"], "siae_id": row["siae_id"],
+        "description": row.get("description") or "", "skills_text": row.get("skills_text") or "",
+        "skill_map": skillmap.labelled(row.get("skill_map") or [], engine().taxonomy),
+        "experiences": row.get("experiences") or [], "formation": row.get("formation") or "",
+        "informal_skills": row.get("informal_skills") or "", "driving_licence": flag(row.get("driving_licence")),
+        "vehicle": flag(row.get("vehicle")), "mobility_km": row.get("mobility_km"),
+        "french_level": row.get("french_level"), "availability": row.get("availability"),
+        "part_time": flag(row.get("part_time")),
+        "location": {"postcode": row.get("postcode"), "city": row.get("city"), "lat": row.get("lat"), "lon": row.get("lon")},
+        "path_start": row.get("path_start"), "path_end": row.get("path_end"),
+        "eligibility": row.get("eligibility") or [], "notes": row.get("notes") or "",
+        "archived": bool(row.get("archived")),
+        "created_at": row.get("created_at"), "updated_at": row.get("updated_at"),
+    }
+
+
+def proposal_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"], "need_id": row["need_id"], "profile_id": row["profile_id"], "status": row["status"],
+        "status_label": workflow.STATE_LABELS.get(row["status"], row["status"]),
+        "refusal_reason": row.get("refusal_reason"), "message": row.get("message") or "",
+        "score": row.get("score"), "explanation": row.get("explanation") or {},
+        "need_title": row.get("need_title"), "employer_id": row.get("employer_id"),
+        "first_name": row.get("first_name"), "proposed_by": row.get("proposed_by"),
+        "created_at": row.get("created_at"), "updated_at": row.get("updated_at"),
+    }
+
+
+def _flatten_location(data: Mapping[str, Any]) -> dict[str, Any]:
+    """API bodies nest location and requirements; the validation reads flat fields."""
+    flat = dict(data)
+    loc = flat.pop("location", None)
+    if isinstance(loc, Mapping):
+        flat.update({k: loc.get(k) for k in ("postcode", "city", "lat", "lon") if k in loc})
+    elif loc is not None:
+        raise ApiError(422, "« location » doit être un objet.", {"location": "objet attendu"})
+    req = flat.pop("requirements", None)
+    if isinstance(req, Mapping):
+        flat.update({k: req.get(k) for k in ("driving_licence", "french_level") if k in req})
+    elif req is not None:
+        raise ApiError(422, "« requirements » doit être un objet.", {"requirements": "objet attendu"})
+    return flat
+
+
+# -- mapping --------------------------------------------------------------------
+@bp.get("/map")
+def map_text():
+    text = request.args.get("text", "")
+    if len(text) > MAX_MAP_TEXT:
+        raise ApiError(400, f"Texte trop long : {MAX_MAP_TEXT} caractères au plus.")
+    return jsonify(engine().mapper.map(text).to_dict())
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(document())
+
+
+# -- needs ----------------------------------------------------------------------
+@bp.get("/needs")
+def list_needs():
+    status = request.args.get("status", "ouvert")
+    if status not in storage.NEED_STATUSES and status != "tous":
+        raise ApiError(400, "Paramètre « status » : ouvert, pourvu, ferme ou tous.")
+    rows = storage.list_needs(get_db(), employer_id=request.args.get("employer_id") or None,
+                              status=None if status == "tous" else status)
+    return jsonify([need_json(r) for r in rows])
+
+
+def _need_entries(data: Mapping[str, Any], previous: list) -> list:
+    eng = engine()
+    entries = skillmap.suggest(eng.mapper, [(s["text"], s["required"]) for s in data.get("skills", [])])
+    return skillmap.merge(entries, previous)
+
+
+@bp.post("/needs")
+def create_need():
+    body = _body()
+    employer_id = _organisation(body.get("employer_id"), "employer", "employer_id")
+    data, errors = validation.clean_need(_flatten_location(body))
+    if errors:
+        raise ApiError(422, "Besoin invalide.", errors)
+    row = {**data, "employer_id": employer_id, "skill_map": _need_entries(data, [])}
+    try:
+        need_id = storage.create_need(get_db(), row)
+    except storage.Conflict as exc:
+        raise ApiError(409, str(exc)) from exc
+    return jsonify(need_json(storage.get_need(get_db(), need_id))), 201
+
+
+@bp.get("/needs/<int:need_id>")
+def get_need(need_id: int):
+    return jsonify(need_json(_found(storage.get_need, need_id)))
+
+
+@bp.patch("/needs/<int:need_id>")
+def patch_need(need_id: int):
+    current = _found(storage.get_need, need_id)
+    body = _body()
+    if "employer_id" in body and body["employer_id"] != current["employer_id"]:
+        raise ApiError(422, "L'employeur d'un besoin ne change pas.", {"employer_id": "non modifiable"})
+    body.pop("employer_id", None)
+    status = body.pop("status", None)
+    if status is not None and status not in storage.NEED_STATUSES:
+        raise ApiError(422, "Statut inconnu.", {"status": "ouvert, pourvu ou ferme"})
+    data, errors = validation.clean_need(_flatten_location(body), partial=True)
+    if errors:
+        raise ApiError(422, "Besoin invalide.", errors)
+    if "skills" in data:
+        data["skill_map"] = _need_entries(data, current["skill_map"])
+    if status is not None:
+        data["status"] = status
+    try:
+        storage.update_need(get_db(), need_id, data)
+    except storage.Conflict as exc:
+        raise ApiError(409, str(exc)) from exc
+    return jsonify(need_json(storage.get_need(get_db(), need_id)))
+
+
+@bp.get("/needs/<int:need_id>/matches")
+def need_matches(need_id: int):
+    need = _found(storage.get_need, need_id)
+    top = _int_arg("top", 10, maximum=MAX_TOP)
+    max_km = request.args.get("max_distance_km")
+    if max_km not in (None, ""):
+        try:
+            max_km = float(max_km)
+            if not math.isfinite(max_km) or max_km <= 0:
+                raise ValueError
+        except ValueError:
+            raise ApiError(400, "Paramètre « max_distance_km » : nombre positif attendu.") from None
+    else:
+        max_km = None
+    include_blocked = request.args.get("include_blocked", "true").lower() not in ("false", "0", "non")
+    siae_id = request.args.get("siae_id") or None
+    ids = None
+    if siae_id:
+        ids = [p["id"] for p in storage.list_profiles(get_db(), siae_id=_organisation(siae_id, "siae", "siae_id"))]
+    matches = engine().rank(get_db(), need, top=top, include_blocked=include_blocked, max_distance_km=max_km,
+                            profile_ids=ids)
+    return jsonify({"need": need_id, "results": [m.to_dict() | {"candidate": int(m.candidate)} for m in matches]})
+
+
+# -- profiles -------------------------------------------------------------------
+@bp.get("/profiles")
+def list_profiles():
+    rows = storage.list_profiles(get_db(), siae_id=request.args.get("siae_id") or None,
+                                 include_archived=request.args.get("archived") == "true")
+    return jsonify([profile_json(r) for r in rows])
+
+
+def _profile_entries(data: Mapping[str, Any], previous: list) -> list:
+    entries = skillmap.suggest(engine().mapper, [(data.get("skills_text") or "", True)])
+    return skillmap.merge(entries, previous)
+
+
+@bp.post("/profiles")
+def create_profile():
+    body = _body()
+    siae_id = _organisation(body.get("siae_id"), "siae", "siae_id")
+    data, errors = validation.clean_profile(_flatten_location(body))
+    if errors:
+        raise ApiError(422, "Profil invalide.", errors)
+    row = {**data, "siae_id": siae_id, "skill_map": _profile_entries(data, [])}
+    try:
+        profile_id = storage.create_profile(get_db(), row)
+    except storage.Conflict as exc:
+        raise ApiError(409, str(exc)) from exc
+    return jsonify(profile_json(storage.get_profile(get_db(), profile_id))), 201
+
+
+@bp.get("/profiles/<int:profile_id>")
+def get_profile(profile_id: int):
+    return jsonify(profile_json(_found(storage.get_profile, profile_id)))
+
+
+@bp.patch("/profiles/<int:profile_id>")
+def patch_profile(profile_id: int):
+    current = _found(storage.get_profile, profile_id)
+    body = _body()
+    if "siae_id" in body and body["siae_id"] != current["siae_id"]:
+        raise ApiError(422, "La structure d'un profil ne change pas.", {"siae_id": "non modifiable"})
+    body.pop("siae_id", None)
+    archived = body.pop("archived", None)
+    if archived is not None and not isinstance(archived, bool):
+        raise ApiError(422, "« archived » : true ou false.", {"archived": "booléen attendu"})
+    data, errors = validation.clean_profile(_flatten_location(body), partial=True)
+    if errors:
+        raise ApiError(422, "Profil invalide.", errors)
+    if "skills_text" in data:
+        data["skill_map"] = _profile_entries(data, current["skill_map"])
+    db = get_db()
+    try:
+        if data:
+            storage.update_profile(db, profile_id, data)
+        if archived is not None:
+            storage.set_profile_archived(db, profile_id, archived)
+    except storage.Conflict as exc:
+        raise ApiError(409, str(exc)) from exc
+    return jsonify(profile_json(storage.get_profile(db, profile_id)))
+
+
+# -- proposals ------------------------------------------------------------------
+@bp.get("/proposals")
+def list_proposals():
+    status = request.args.get("status") or None
+    if status and status not in workflow.STATE_LABELS:
+        raise ApiError(400, "Paramètre « status » inconnu.")
+    rows = storage.list_proposals(get_db(), need_id=_int_arg("need_id"), profile_id=_int_arg("profile_id"),
+                                  status=status, siae_id=request.args.get("siae_id") or None,
+                                  employer_id=request.args.get("employer_id") or None)
+    return jsonify([proposal_json(r) for r in rows])
+
+
+@bp.post("/proposals")
+def create_proposal():
+    body = _body()
+    need_id, profile_id = body.get("need_id"), body.get("profile_id")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (need_id, profile_id)):
+        raise ApiError(422, "« need_id » et « profile_id » (entiers) sont obligatoires.",
+                       {"need_id": "entier", "profile_id": "entier"})
+    message = body.get("message", "")
+    if not isinstance(message, str) or len(message) > validation.MAX_LONG_TEXT:
+        raise ApiError(422, "« message » : texte de 4000 caractères au plus.", {"message": "texte"})
+    need = _found(storage.get_need, need_id)
+    profile = _found(storage.get_profile, profile_id)
+    matches = engine().rank(get_db(), need, top=1, profile_ids=[profile_id])
+    if not matches:
+        raise ApiError(409, "Ce profil ne peut pas être proposé (archivé ?).")
+    try:
+        proposal_id = storage.create_proposal(get_db(), need_id=need_id, profile_id=profile_id, message=message.strip(),
+                                              score=matches[0].score, explanation=snapshot(matches[0]),
+                                              proposed_by=body.get("proposed_by") or profile["siae_id"])
+    except storage.Conflict as exc:
+        raise ApiError(409, str(exc)) from exc
+    return jsonify(proposal_json(storage.get_proposal(get_db(), proposal_id))), 201
+
+
+@bp.get("/proposals/<int:proposal_id>")
+def get_proposal(proposal_id: int):
+    row = _found(storage.get_proposal, proposal_id)
+    return jsonify(proposal_json(row) | {"events": storage.proposal_events(get_db(), proposal_id)})
+
+
+@bp.post("/proposals/<int:proposal_id>/transitions")
+def transition(proposal_id: int):
+    _found(storage.get_proposal, proposal_id)
+    body = _body()
+    status, reason, note = body.get("status"), body.get("reason"), body.get("note", "")
+    if not isinstance(status, str) or (reason is not None and not isinstance(reason, str)) or not isinstance(note, str):
+        raise ApiError(422, "« status » (texte), « reason » et « note » facultatifs.", {"status": "obligatoire"})
+    if status not in workflow.STATE_LABELS:
+        raise ApiError(422, f"État inconnu : {status}.", {"status": ", ".join(workflow.STATE_LABELS)})
+    try:
+        row = storage.transition_proposal(get_db(), proposal_id, status, actor=str(body.get("actor") or "api"),
+                                          reason=reason, note=note.strip())
+    except storage.Conflict as exc:
+        raise ApiError(409, str(exc)) from exc
+    return jsonify(proposal_json(row))

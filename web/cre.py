@@ -1,0 +1,359 @@
+"""CRE / CIP space: profiles, needs with ranked candidates, proposals, imports and exports."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+import eligibility
+import storage
+import workflow
+from matching import FRENCH_LEVELS
+
+from . import csvio, skillmap, validation
+from .db import get_db
+from .engine import GOOD_MATCH_SCORE, engine, snapshot
+from .spaces import current_org, space_required
+
+bp = Blueprint("cre", __name__, url_prefix="/cre")
+
+DEFAULT_CANDIDATES = 20
+MAX_CANDIDATES = 100
+
+
+@bp.before_request
+@space_required("cre")
+def _require_cre():
+    return None
+
+
+def _org_id() -> str:
+    return current_org()["id"]
+
+
+def _own_profile(profile_id: int) -> dict[str, Any]:
+    """A profile of the CRE's own structure, or 404 (never another structure's)."""
+    try:
+        profile = storage.get_profile(get_db(), profile_id)
+    except storage.NotFound:
+        abort(404)
+    if profile["siae_id"] != _org_id():
+        abort(404)
+    return profile
+
+
+def _need(need_id: int) -> dict[str, Any]:
+    try:
+        return storage.get_need(get_db(), need_id)
+    except storage.NotFound:
+        abort(404)
+
+
+def _own_proposal(proposal_id: int) -> dict[str, Any]:
+    try:
+        proposal = storage.get_proposal(get_db(), proposal_id)
+    except storage.NotFound:
+        abort(404)
+    if proposal["siae_id"] != _org_id():
+        abort(404)
+    return proposal
+
+
+def _own_profile_ids() -> list[int]:
+    return [p["id"] for p in storage.list_profiles(get_db(), siae_id=_org_id())]
+
+
+# -- dashboard ------------------------------------------------------------------
+@bp.get("/")
+def dashboard():
+    db = get_db()
+    needs = storage.list_needs(db)
+    best = engine().best_scores(db, needs, _own_profile_ids())
+    without_good = [n | {"best": best[n["id"]]} for n in needs if best[n["id"]] < GOOD_MATCH_SCORE]
+    return render_template(
+        "cre/dashboard.html", counts=storage.proposal_counts(db, siae_id=_org_id()), labels=workflow.STATE_LABELS,
+        without_good=without_good, never_proposed=storage.profiles_never_proposed(db, siae_id=_org_id()),
+        threshold=GOOD_MATCH_SCORE,
+    )
+
+
+# -- profiles -------------------------------------------------------------------
+@bp.get("/profils")
+def profiles():
+    show_archived = request.args.get("archives") == "1"
+    rows = storage.list_profiles(get_db(), siae_id=_org_id(), include_archived=show_archived,
+                                 search=request.args.get("q") or None)
+    return render_template("cre/profiles.html", profiles=rows, q=request.args.get("q", ""), show_archived=show_archived)
+
+
+def _profile_values(row: Mapping[str, Any] | None) -> dict[str, Any]:
+    if row is None:
+        return {"eligibility": [], "experiences": ""}
+    values = dict(row)
+    values["experiences"] = "\n".join(row.get("experiences") or [])
+    return values
+
+
+def _form_values(form) -> dict[str, Any]:
+    values = form.to_dict()
+    values["eligibility"] = form.getlist("eligibility")
+    return values
+
+
+def _render_profile_form(values, entries, errors, profile=None, map_errors=()):
+    return render_template(
+        "cre/profile_form.html", values=values, entries=skillmap.labelled(entries, engine().taxonomy),
+        errors=errors, map_errors=map_errors, profile=profile, levels=FRENCH_LEVELS,
+        categories=eligibility.CATEGORIES, skill_labels=_skill_labels(),
+    ), (400 if errors or map_errors else 200)
+
+
+def _skill_labels() -> list[str]:
+    return sorted(s.label for s in engine().taxonomy.skills.values())
+
+
+@bp.route("/profils/nouveau", methods=["GET", "POST"])
+def new_profile():
+    if request.method == "GET":
+        return _render_profile_form(_profile_values(None), [], {})[0]
+    return _save_profile(None)
+
+
+@bp.route("/profils/<int:profile_id>/modifier", methods=["GET", "POST"])
+def edit_profile(profile_id: int):
+    profile = _own_profile(profile_id)
+    if request.method == "GET":
+        return _render_profile_form(_profile_values(profile), profile["skill_map"], {}, profile)[0]
+    return _save_profile(profile)
+
+
+def _save_profile(profile: dict | None):
+    form = request.form
+    values = _form_values(form)
+    data, errors = validation.clean_profile(values)
+    eng = engine()
+    entries = skillmap.suggest(eng.mapper, [(values.get("skills_text", ""), True)])
+    entries = skillmap.merge(entries, profile["skill_map"] if profile else [])
+    entries, map_errors = skillmap.apply_form(entries, form, eng.taxonomy)
+    if form.get("action") == "verifier":
+        # Only the reading of the skills was asked for: the rest of the form is not judged yet.
+        return _render_profile_form(values, entries, {}, profile, map_errors)
+    if errors or map_errors:
+        return _render_profile_form(values, entries, errors, profile, map_errors)
+    row = {**data, "skill_map": entries, "siae_id": _org_id()}
+    db = get_db()
+    try:
+        if profile is None:
+            profile_id = storage.create_profile(db, row)
+        else:
+            profile_id = profile["id"]
+            storage.update_profile(db, profile_id, row)
+    except storage.Conflict as exc:
+        return _render_profile_form(values, entries, {"reference": str(exc)}, profile)
+    flash("Profil enregistré.", "success")
+    return redirect(url_for("cre.profile", profile_id=profile_id))
+
+
+@bp.get("/profils/<int:profile_id>")
+def profile(profile_id: int):
+    row = _own_profile(profile_id)
+    db = get_db()
+    offers = engine().needs_for_profile(db, profile_id, storage.list_needs(db)) if not row["archived"] else []
+    return render_template(
+        "cre/profile.html", profile=row, entries=skillmap.labelled(row["skill_map"], engine().taxonomy),
+        offers=offers[:10], proposals=storage.list_proposals(db, profile_id=profile_id),
+        categories=eligibility.CATEGORIES, labels=workflow.STATE_LABELS,
+    )
+
+
+@bp.post("/profils/<int:profile_id>/archiver")
+def archive_profile(profile_id: int):
+    row = _own_profile(profile_id)
+    storage.set_profile_archived(get_db(), profile_id, not row["archived"])
+    flash("Profil réactivé." if row["archived"] else "Profil archivé : il n'est plus proposé.", "success")
+    return redirect(url_for("cre.profile", profile_id=profile_id))
+
+
+# -- needs and candidates ---------------------------------------------------------
+@bp.get("/besoins")
+def needs():
+    db = get_db()
+    rows = storage.list_needs(db)
+    best = engine().best_scores(db, rows, _own_profile_ids())
+    return render_template("cre/needs.html", needs=rows, best=best, threshold=GOOD_MATCH_SCORE)
+
+
+def _filters() -> tuple[dict[str, Any], list[str]]:
+    errors = []
+    filters: dict[str, Any] = {"max_km": None, "blocked": request.args.get("bloques", "1") == "1",
+                               "top": DEFAULT_CANDIDATES}
+    max_km = request.args.get("km", "").strip()
+    if max_km:
+        try:
+            filters["max_km"] = float(max_km.replace(",", "."))
+            if filters["max_km"] <= 0:
+                raise ValueError
+        except ValueError:
+            errors.append("Distance : un nombre de kilomètres positif est attendu.")
+            filters["max_km"] = None
+    top = request.args.get("n", "").strip()
+    if top:
+        if top.isdigit() and 1 <= int(top) <= MAX_CANDIDATES:
+            filters["top"] = int(top)
+        else:
+            errors.append(f"Nombre de candidats : entre 1 et {MAX_CANDIDATES}.")
+    return filters, errors
+
+
+@bp.get("/besoins/<int:need_id>")
+def need(need_id: int):
+    row = _need(need_id)
+    db = get_db()
+    filters, errors = _filters()
+    matches = engine().rank(db, row, top=filters["top"], include_blocked=filters["blocked"],
+                            max_distance_km=filters["max_km"], profile_ids=_own_profile_ids())
+    profiles = {str(p["id"]): p for p in storage.list_profiles(db, siae_id=_org_id())}
+    proposed = {p["profile_id"] for p in storage.list_proposals(db, need_id=need_id)}
+    return render_template(
+        "cre/need.html", need=row, employer=storage.get_organisation(db, row["employer_id"]),
+        matches=matches, profiles=profiles, proposed=proposed, filters=filters, errors=errors,
+        entries=skillmap.labelled(row["skill_map"], engine().taxonomy),
+    ), (400 if errors else 200)
+
+
+@bp.post("/besoins/<int:need_id>/proposer")
+def propose(need_id: int):
+    row = _need(need_id)
+    profile_id = request.form.get("profile_id", type=int)
+    if profile_id is None:
+        abort(400)
+    _own_profile(profile_id)
+    message = (request.form.get("message") or "").strip()
+    if len(message) > validation.MAX_LONG_TEXT:
+        flash("Message trop long.", "error")
+        return redirect(url_for("cre.need", need_id=need_id))
+    db = get_db()
+    [match] = engine().rank(db, row, top=1, profile_ids=[profile_id]) or [None]
+    if match is None:
+        abort(404)
+    try:
+        proposal_id = storage.create_proposal(db, need_id=need_id, profile_id=profile_id, message=message,
+                                              score=match.score, explanation=snapshot(match),
+                                              proposed_by=current_org()["name"])
+    except storage.Conflict as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("cre.need", need_id=need_id))
+    flash("Candidature proposée à l'employeur.", "success")
+    return redirect(url_for("cre.proposal", proposal_id=proposal_id))
+
+
+# -- proposals ------------------------------------------------------------------
+@bp.get("/propositions")
+def proposals():
+    status = request.args.get("etat") or None
+    if status and status not in workflow.STATE_LABELS:
+        abort(400)
+    return render_template("cre/proposals.html", labels=workflow.STATE_LABELS, status=status,
+                           proposals=storage.list_proposals(get_db(), siae_id=_org_id(), status=status))
+
+
+@bp.get("/propositions/<int:proposal_id>")
+def proposal(proposal_id: int):
+    row = _own_proposal(proposal_id)
+    db = get_db()
+    return render_template(
+        "cre/proposal.html", proposal=row, events=storage.proposal_events(db, proposal_id),
+        labels=workflow.STATE_LABELS, reasons=workflow.REFUSAL_REASONS,
+        next_states=workflow.allowed_transitions(row["status"]), taxonomy=engine().taxonomy,
+    )
+
+
+@bp.post("/propositions/<int:proposal_id>/etat")
+def proposal_transition(proposal_id: int):
+    _own_proposal(proposal_id)
+    try:
+        storage.transition_proposal(get_db(), proposal_id, request.form.get("status", ""), actor=current_org()["name"],
+                                    reason=request.form.get("reason") or None, note=request.form.get("note", "").strip(),
+                                    internal=True)
+    except storage.Conflict as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Suivi mis à jour.", "success")
+    return redirect(url_for("cre.proposal", proposal_id=proposal_id))
+
+
+@bp.post("/propositions/<int:proposal_id>/note")
+def proposal_note(proposal_id: int):
+    _own_proposal(proposal_id)
+    note = (request.form.get("note") or "").strip()
+    if not note:
+        flash("La note est vide.", "error")
+    else:
+        storage.add_proposal_note(get_db(), proposal_id, note[: validation.MAX_LONG_TEXT], actor=current_org()["name"])
+        flash("Note de suivi ajoutée.", "success")
+    return redirect(url_for("cre.proposal", proposal_id=proposal_id))
+
+
+# -- try the engine -------------------------------------------------------------
+@bp.route("/essai", methods=["GET", "POST"])
+def trial():
+    form = request.form
+    errors: list[str] = []
+    matches, entries = [], []
+    if request.method == "POST":
+        data, field_errors = validation.clean_need({**form.to_dict(), "contract": "CDI"})
+        errors = list(field_errors.values())
+        if not errors and not (data.get("title") or data.get("skills")):
+            errors.append("Indiquez au moins un intitulé de poste ou une compétence.")
+        if not errors:
+            eng = engine()
+            entries = skillmap.suggest(eng.mapper, [(s["text"], s["required"]) for s in data.get("skills", [])])
+            need = eng.need_for({**data, "id": "essai", "skill_map": []})
+            matches = eng.rank(get_db(), need, top=DEFAULT_CANDIDATES, profile_ids=_own_profile_ids())
+    profiles = {str(p["id"]): p for p in storage.list_profiles(get_db(), siae_id=_org_id())}
+    return render_template("cre/trial.html", form=form, errors=errors, matches=matches, profiles=profiles,
+                           entries=skillmap.labelled(entries, engine().taxonomy), levels=FRENCH_LEVELS), (
+        400 if errors else 200)
+
+
+# -- CSV ------------------------------------------------------------------------
+@bp.route("/import/profils", methods=["GET", "POST"])
+def import_profiles():
+    page = {"what": "des profils", "columns": csvio.PROFILE_COLUMNS,
+            "preview_columns": (("reference", "Référence"), ("first_name", "Prénom"), ("skills_text", "Compétences"),
+                                ("postcode", "Code postal"), ("city", "Commune"), ("french_level", "Français"))}
+    if request.method == "GET":
+        return render_template("import.html", report=None, text="", **page)
+    upload = request.files.get("file")
+    text = csvio.decode(upload.read()) if upload and upload.filename else request.form.get("text", "")
+    report = csvio.parse_profiles(text)
+    if request.form.get("action") != "importer" or not report.ok:
+        return render_template("import.html", report=report, text=text, **page), (200 if report.ok else 400)
+    rows = [{**data, "siae_id": _org_id()} for _, data in report.rows]
+    try:
+        counts = storage.upsert_profiles(get_db(), rows)
+    except storage.Conflict as exc:
+        report.errors.append((0, str(exc)))
+        return render_template("import.html", report=report, text=text, **page), 400
+    flash(f"Import terminé : {counts['created']} créé(s), {counts['updated']} mis à jour, "
+          f"{counts['unchanged']} inchangé(s).", "success")
+    return redirect(url_for("cre.profiles"))
+
+
+@bp.get("/export/profils.csv")
+def export_profiles():
+    rows = storage.list_profiles(get_db(), siae_id=_org_id(), include_archived=True)
+    return csvio.response(csvio.export((csvio.profile_export_row(r) for r in rows), csvio.PROFILE_COLUMNS), "profils.csv")
+
+
+@bp.get("/export/besoins.csv")
+def export_needs():
+    rows = storage.list_needs(get_db())
+    return csvio.response(csvio.export((csvio.need_export_row(r) for r in rows), ("employer_name",) + csvio.NEED_COLUMNS),
+                "besoins.csv")
+
+
+@bp.get("/export/propositions.csv")
+def export_proposals():
+    rows = [{**p, "employer": p["employer_name"]} for p in storage.list_proposals(get_db(), siae_id=_org_id())]
+    return csvio.response(csvio.export(rows, csvio.PROPOSAL_COLUMNS), "propositions.csv")

@@ -1,0 +1,99 @@
+"""Loading the bundled, fictional demo data (``data/demo/``) into the database.
+
+Idempotent: organisations are upserted by id, profiles by reference, needs
+by (employer, reference); demo proposals are created once.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import storage
+import workflow
+
+from . import validation
+from .engine import EngineState, snapshot
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
+
+# Demo proposals: (need reference, how many top candidates, the states they reach).
+DEMO_PROPOSALS = [
+    ("N028", [workflow.INTERVIEW, workflow.PROPOSED]),
+    ("N021", [workflow.HIRED, workflow.SEEN]),
+    ("N006", [workflow.PMSMP]),
+    ("N012", [workflow.TRIAL, workflow.REFUSED]),
+    ("N025", [workflow.PROPOSED]),
+    ("N001", [workflow.SEEN, workflow.INTERVIEW]),
+    ("N009", [workflow.PROPOSED]),
+]
+_PATHS = {
+    workflow.PROPOSED: [],
+    workflow.SEEN: [workflow.SEEN],
+    workflow.INTERVIEW: [workflow.SEEN, workflow.INTERVIEW],
+    workflow.PMSMP: [workflow.SEEN, workflow.PMSMP],
+    workflow.TRIAL: [workflow.SEEN, workflow.INTERVIEW, workflow.TRIAL],
+    workflow.HIRED: [workflow.SEEN, workflow.INTERVIEW, workflow.HIRED],
+    workflow.REFUSED: [workflow.SEEN, workflow.REFUSED],
+}
+
+
+def _read(name: str) -> Any:
+    path = DEMO_DIR / name
+    if name.endswith(".jsonl"):
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _location(item: dict) -> dict:
+    loc = item.get("location") or {}
+    return {"postcode": loc.get("postcode"), "city": loc.get("city"), "lat": loc.get("lat"), "lon": loc.get("lon")}
+
+
+def profile_row(item: dict) -> dict:
+    raw = {**item, **_location(item), "skills_text": ", ".join(item.get("skills", []))}
+    data, errors = validation.clean_profile(raw)
+    if errors:
+        raise ValueError(f"profil de démonstration {item.get('reference')} : {errors}")
+    return {**data, "siae_id": item["siae"]}
+
+
+def need_row(item: dict) -> dict:
+    req = item.get("requirements") or {}
+    raw = {**item, **_location(item), "reference": item["id"], "driving_licence": req.get("driving_licence"),
+           "french_level": req.get("french_level")}
+    data, errors = validation.clean_need(raw)
+    if errors:
+        raise ValueError(f"besoin de démonstration {item.get('id')} : {errors}")
+    return {**data, "employer_id": item["employer"]}
+
+
+def load_demo(db, engine: EngineState) -> dict[str, int]:
+    """Load organisations, profiles, needs and a few proposals; return what was created."""
+    with db.atomic():
+        for s in _read("siae.json"):
+            storage.upsert_organisation(db, {"id": s["id"], "kind": "siae", "name": s["name"], "subtype": s["kind"],
+                                             "city": s["city"], "postcode": s["postcode"],
+                                             "sector": ", ".join(s.get("sectors", []))})
+        for e in _read("employers.json"):
+            storage.upsert_organisation(db, {"id": e["id"], "kind": "employer", "name": e["name"], "sector": e["sector"],
+                                             "city": e["city"], "postcode": e["postcode"], "lat": e["lat"],
+                                             "lon": e["lon"], "size": e["size"]})
+    profiles = storage.upsert_profiles(db, [profile_row(p) for p in _read("profiles.jsonl")])
+    needs = storage.upsert_needs(db, [need_row(n) for n in _read("needs.jsonl")])
+    created = 0
+    for reference, states in DEMO_PROPOSALS:
+        need = next((n for n in storage.list_needs(db, status=None) if n["reference"] == reference), None)
+        if need is None or storage.list_proposals(db, need_id=need["id"]):
+            continue
+        for match, state in zip(engine.rank(db, need, top=len(states), include_blocked=False), states):
+            proposal_id = storage.create_proposal(
+                db, need_id=need["id"], profile_id=int(match.candidate), proposed_by="démonstration",
+                message="Candidature proposée par la CRE après un entretien de positionnement.",
+                score=match.score, explanation=snapshot(match))
+            for step in _PATHS[state]:
+                reason = "poste_pourvu" if step == workflow.REFUSED else None
+                storage.transition_proposal(db, proposal_id, step, actor="démonstration", reason=reason)
+            created += 1
+    return {"profiles_created": profiles["created"], "profiles_updated": profiles["updated"],
+            "needs_created": needs["created"], "needs_updated": needs["updated"], "proposals_created": created}

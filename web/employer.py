@@ -1,0 +1,218 @@
+"""Employer space: post and edit needs, see the candidates proposed, answer them.
+
+An employer sees a proposed person's first name, skills and the explanation
+of the match, with the CRE's message: never eligibility criteria, the CRE's
+notes, or the profiles nobody proposed.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+import storage
+import workflow
+from matching import FRENCH_LEVELS
+
+from . import csvio, skillmap, validation
+from .db import get_db
+from .engine import engine
+from .spaces import current_org, space_required
+
+bp = Blueprint("employer", __name__, url_prefix="/employeur")
+
+# What an employer may do with a proposal: every forward move, and refusal.
+EMPLOYER_STATES = (workflow.INTERVIEW, workflow.PMSMP, workflow.TRIAL, workflow.HIRED, workflow.REFUSED)
+
+
+@bp.before_request
+@space_required("employer")
+def _require_employer():
+    return None
+
+
+def _org_id() -> str:
+    return current_org()["id"]
+
+
+def _own_need(need_id: int) -> dict[str, Any]:
+    try:
+        need = storage.get_need(get_db(), need_id)
+    except storage.NotFound:
+        abort(404)
+    if need["employer_id"] != _org_id():
+        abort(404)
+    return need
+
+
+def _own_proposal(proposal_id: int) -> dict[str, Any]:
+    try:
+        proposal = storage.get_proposal(get_db(), proposal_id)
+    except storage.NotFound:
+        abort(404)
+    if proposal["employer_id"] != _org_id():
+        abort(404)
+    return proposal
+
+
+@bp.get("/")
+def needs():
+    db = get_db()
+    status = request.args.get("statut", "ouvert")
+    if status not in storage.NEED_STATUSES and status != "tous":
+        abort(400)
+    rows = storage.list_needs(db, employer_id=_org_id(), status=None if status == "tous" else status)
+    counts = {}
+    for p in storage.list_proposals(db, employer_id=_org_id()):
+        counts[p["need_id"]] = counts.get(p["need_id"], 0) + 1
+    return render_template("employer/needs.html", needs=rows, counts=counts, status=status,
+                           statuses=storage.NEED_STATUSES)
+
+
+def _need_values(row: dict | None) -> dict[str, Any]:
+    if row is None:
+        return {"positions": 1}
+    skills = row.get("skills") or []
+    return {**row, "skills_required": "\n".join(s["text"] for s in skills if s.get("required", True)),
+            "skills_wanted": "\n".join(s["text"] for s in skills if not s.get("required", True))}
+
+
+def _render_need_form(values, entries, errors, need=None, map_errors=()):
+    return render_template(
+        "employer/need_form.html", values=values, errors=errors, map_errors=map_errors, need=need,
+        entries=skillmap.labelled(entries, engine().taxonomy), levels=FRENCH_LEVELS, contracts=workflow.CONTRACTS,
+        skill_labels=sorted(s.label for s in engine().taxonomy.skills.values()),
+    ), (400 if errors or map_errors else 200)
+
+
+@bp.route("/besoins/nouveau", methods=["GET", "POST"])
+def new_need():
+    if request.method == "GET":
+        return _render_need_form(_need_values(None), [], {})[0]
+    return _save_need(None)
+
+
+@bp.route("/besoins/<int:need_id>/modifier", methods=["GET", "POST"])
+def edit_need(need_id: int):
+    need = _own_need(need_id)
+    if request.method == "GET":
+        return _render_need_form(_need_values(need), need["skill_map"], {}, need)[0]
+    return _save_need(need)
+
+
+def _save_need(need: dict | None):
+    form = request.form
+    values = form.to_dict()
+    data, errors = validation.clean_need(values)
+    eng = engine()
+    entries = skillmap.suggest(eng.mapper, [(s["text"], s["required"]) for s in data.get("skills", [])])
+    entries = skillmap.merge(entries, need["skill_map"] if need else [])
+    entries, map_errors = skillmap.apply_form(entries, form, eng.taxonomy)
+    if form.get("action") == "verifier":
+        # Only the reading of the skills was asked for: the rest of the form is not judged yet.
+        return _render_need_form(values, entries, {}, need, map_errors)
+    if errors or map_errors:
+        return _render_need_form(values, entries, errors, need, map_errors)
+    row = {**data, "skill_map": entries, "employer_id": _org_id()}
+    db = get_db()
+    try:
+        if need is None:
+            need_id = storage.create_need(db, row)
+        else:
+            need_id = need["id"]
+            storage.update_need(db, need_id, row)
+    except storage.Conflict as exc:
+        return _render_need_form(values, entries, {"reference": str(exc)}, need)
+    flash("Besoin enregistré.", "success")
+    return redirect(url_for("employer.need", need_id=need_id))
+
+
+@bp.post("/besoins/<int:need_id>/statut")
+def need_status(need_id: int):
+    _own_need(need_id)
+    status = request.form.get("status")
+    if status not in storage.NEED_STATUSES:
+        abort(400)
+    storage.update_need(get_db(), need_id, {"status": status})
+    flash(f"Besoin : {storage.NEED_STATUSES[status].lower()}.", "success")
+    return redirect(url_for("employer.need", need_id=need_id))
+
+
+@bp.get("/besoins/<int:need_id>")
+def need(need_id: int):
+    row = _own_need(need_id)
+    return render_template("employer/need.html", need=row, labels=workflow.STATE_LABELS,
+                           entries=skillmap.labelled(row["skill_map"], engine().taxonomy),
+                           proposals=storage.list_proposals(get_db(), need_id=need_id), statuses=storage.NEED_STATUSES)
+
+
+@bp.get("/candidatures")
+def proposals():
+    return render_template("employer/proposals.html", labels=workflow.STATE_LABELS,
+                           proposals=storage.list_proposals(get_db(), employer_id=_org_id()))
+
+
+@bp.get("/candidatures/<int:proposal_id>")
+def proposal(proposal_id: int):
+    row = _own_proposal(proposal_id)
+    db = get_db()
+    if row["status"] == workflow.PROPOSED:
+        row = storage.transition_proposal(db, proposal_id, workflow.SEEN, actor=current_org()["name"])
+    profile = storage.get_profile(db, row["profile_id"])
+    person = {"first_name": profile["first_name"],
+              "skills": [e for e in skillmap.labelled(profile["skill_map"], engine().taxonomy) if e.get("label")],
+              "skills_text": profile["skills_text"], "experiences": profile["experiences"],
+              "availability": profile["availability"], "part_time": profile["part_time"]}
+    allowed = [s for s in workflow.allowed_transitions(row["status"]) if s in EMPLOYER_STATES]
+    return render_template("employer/proposal.html", proposal=row, person=person, labels=workflow.STATE_LABELS,
+                           reasons=workflow.REFUSAL_REASONS, next_states=allowed,
+                           events=storage.proposal_events(db, proposal_id, shared_only=True))
+
+
+@bp.post("/candidatures/<int:proposal_id>/reponse")
+def answer(proposal_id: int):
+    _own_proposal(proposal_id)
+    status = request.form.get("status", "")
+    if status not in EMPLOYER_STATES:
+        flash("Réponse inconnue.", "error")
+        return redirect(url_for("employer.proposal", proposal_id=proposal_id))
+    try:
+        storage.transition_proposal(get_db(), proposal_id, status, actor=current_org()["name"],
+                                    reason=request.form.get("reason") or None,
+                                    note=(request.form.get("note") or "").strip()[: validation.MAX_LONG_TEXT])
+    except storage.Conflict as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Réponse enregistrée : la CRE est informée.", "success")
+    return redirect(url_for("employer.proposal", proposal_id=proposal_id))
+
+
+@bp.route("/import/besoins", methods=["GET", "POST"])
+def import_needs():
+    page = {"what": "des besoins", "columns": csvio.NEED_COLUMNS,
+            "preview_columns": (("reference", "Référence"), ("title", "Poste"), ("contract", "Contrat"),
+                                ("postcode", "Code postal"), ("city", "Commune"), ("start_date", "Début"))}
+    if request.method == "GET":
+        return render_template("import.html", report=None, text="", **page)
+    upload = request.files.get("file")
+    text = csvio.decode(upload.read()) if upload and upload.filename else request.form.get("text", "")
+    report = csvio.parse_needs(text)
+    if request.form.get("action") != "importer" or not report.ok:
+        return render_template("import.html", report=report, text=text, **page), (200 if report.ok else 400)
+    counts = storage.upsert_needs(get_db(), [{**data, "employer_id": _org_id()} for _, data in report.rows])
+    flash(f"Import terminé : {counts['created']} créé(s), {counts['updated']} mis à jour, "
+          f"{counts['unchanged']} inchangé(s).", "success")
+    return redirect(url_for("employer.needs"))
+
+
+@bp.get("/export/besoins.csv")
+def export_needs():
+    rows = storage.list_needs(get_db(), employer_id=_org_id(), status=None)
+    return csvio.response(csvio.export((csvio.need_export_row(r) for r in rows), csvio.NEED_COLUMNS), "besoins.csv")
+
+
+@bp.get("/export/candidatures.csv")
+def export_proposals():
+    rows = [{**p, "employer": p["employer_name"], "profile_reference": None}
+            for p in storage.list_proposals(get_db(), employer_id=_org_id())]
+    return csvio.response(csvio.export(rows, csvio.PROPOSAL_COLUMNS), "candidatures.csv")

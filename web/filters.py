@@ -1,0 +1,23 @@
+"""Jinja filters: French date display."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask
+
+
+def date_fr(value: str | None, with_time: bool = False) -> str:
+    """"2027-01-11" -> "11/01/2027"; with_time: "2026-11-22T13:47:00+00:00" -> "22/11/2026 13:47"."""
+    if not value:
+        return ""
+    try:
+        if with_time and "T" in value:
+            moment = datetime.fromisoformat(value)
+            return moment.strftime("%d/%m/%Y %H:%M")
+        return date.fromisoformat(value[:10]).strftime("%d/%m/%Y")
+    except ValueError:
+        return value
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(date_fr)

@@ -1,0 +1,271 @@
+"""Validation of profiles and needs, shared by the forms, the CSV imports and the API.
+
+Input values may be strings (forms, CSV) or JSON types (API). Each ``clean_*``
+function returns the row to store and a dict of French error messages by
+field; nothing is stored while that dict is not empty.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, Mapping
+
+import eligibility
+import workflow
+from matching import FRENCH_LEVELS
+from matching.text import split_list
+
+from . import geo
+
+Errors = dict[str, str]
+
+REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,39}$")
+POSTCODE = re.compile(r"^\d{5}$")
+TRUE_WORDS = {"1", "true", "vrai", "oui", "on", "yes", "o", "x"}
+FALSE_WORDS = {"0", "false", "faux", "non", "off", "no", "n", ""}
+
+MAX_SHORT_TEXT = 120
+MAX_LONG_TEXT = 4000
+MAX_MOBILITY_KM = 300
+MAX_HOURS_PER_WEEK = 48
+MAX_POSITIONS = 100
+
+
+class _Cleaner:
+    """Collects clean values and French messages field by field."""
+
+    def __init__(self, raw: Mapping[str, Any], partial: bool) -> None:
+        self.raw = raw
+        self.partial = partial
+        self.data: dict[str, Any] = {}
+        self.errors: Errors = {}
+
+    def present(self, name: str) -> bool:
+        return not self.partial or name in self.raw
+
+    def value(self, name: str) -> Any:
+        value = self.raw.get(name)
+        return value.strip() if isinstance(value, str) else value
+
+    def text(self, name: str, label: str, *, required: bool = False, max_length: int = MAX_SHORT_TEXT) -> None:
+        if not self.present(name):
+            return
+        value = self.value(name)
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            self.errors[name] = f"{label} : un texte est attendu."
+            return
+        if required and not value:
+            self.errors[name] = f"{label} : ce champ est obligatoire."
+        elif len(value) > max_length:
+            self.errors[name] = f"{label} : {max_length} caractères au plus."
+        else:
+            self.data[name] = value
+
+    def lines(self, name: str, label: str) -> None:
+        if not self.present(name):
+            return
+        value = self.raw.get(name)
+        if value is None or value == "":
+            self.data[name] = []
+        elif isinstance(value, str):
+            self.data[name] = [line.strip() for line in re.split(r"[\n;|]", value) if line.strip()]
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            self.data[name] = [v.strip() for v in value if v.strip()]
+        else:
+            self.errors[name] = f"{label} : une liste de textes est attendue."
+
+    def boolean(self, name: str, label: str) -> None:
+        if not self.present(name):
+            return
+        value = self.raw.get(name)
+        if isinstance(value, bool):
+            self.data[name] = value
+        elif value is None:
+            self.data[name] = False
+        elif isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
+            self.data[name] = value.strip().lower() in TRUE_WORDS
+        else:
+            self.errors[name] = f"{label} : oui ou non attendu."
+
+    def number(self, name: str, label: str, *, minimum: float, maximum: float, integer: bool = False,
+               required: bool = False) -> None:
+        if not self.present(name):
+            return
+        value = self.value(name)
+        if value is None or value == "":
+            if required:
+                self.errors[name] = f"{label} : ce champ est obligatoire."
+            else:
+                self.data[name] = None
+            return
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            number = float(str(value).replace(",", ".")) if isinstance(value, str) else float(value)
+        except (TypeError, ValueError):
+            self.errors[name] = f"{label} : un nombre est attendu."
+            return
+        if integer and number != int(number):
+            self.errors[name] = f"{label} : un nombre entier est attendu."
+        elif not minimum <= number <= maximum:
+            self.errors[name] = f"{label} : entre {minimum:g} et {maximum:g}."
+        else:
+            self.data[name] = int(number) if integer else number
+
+    def choice(self, name: str, label: str, choices: Mapping[str, str] | tuple[str, ...], *,
+               required: bool = False) -> None:
+        if not self.present(name):
+            return
+        value = self.value(name) or None
+        if value is None:
+            if required:
+                self.errors[name] = f"{label} : ce champ est obligatoire."
+            else:
+                self.data[name] = None
+        elif value not in choices:
+            allowed = ", ".join(choices)
+            self.errors[name] = f"{label} : valeur inconnue « {value} » (attendu : {allowed})."
+        else:
+            self.data[name] = value
+
+    def date(self, name: str, label: str, *, required: bool = False) -> None:
+        if not self.present(name):
+            return
+        value = self.value(name)
+        if not value:
+            if required:
+                self.errors[name] = f"{label} : ce champ est obligatoire."
+            else:
+                self.data[name] = None
+            return
+        try:
+            self.data[name] = date.fromisoformat(str(value)).isoformat()
+        except ValueError:
+            self.errors[name] = f"{label} : date attendue au format AAAA-MM-JJ."
+
+    def multi_choice(self, name: str, label: str, choices: Mapping[str, str]) -> None:
+        if not self.present(name):
+            return
+        value = self.raw.get(name)
+        if value is None or value == "":
+            items: list[str] = []
+        elif isinstance(value, str):
+            items = [v.strip() for v in re.split(r"[;,|]", value) if v.strip()]
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            items = value
+        else:
+            self.errors[name] = f"{label} : une liste est attendue."
+            return
+        unknown = [v for v in items if v not in choices]
+        if unknown:
+            self.errors[name] = f"{label} : valeur inconnue « {unknown[0]} » (attendu : {', '.join(choices)})."
+        else:
+            self.data[name] = list(dict.fromkeys(items))
+
+    def location(self) -> None:
+        """Postcode (and city) → coordinates; explicit lat/lon win."""
+        if not (self.present("postcode") or self.present("lat")):
+            return
+        postcode = str(self.value("postcode") or "")
+        city = str(self.value("city") or "")
+        lat, lon = self.value("lat"), self.value("lon")
+        if lat not in (None, "") or lon not in (None, ""):
+            self.number("lat", "Latitude", minimum=41, maximum=51.5, required=True)
+            self.number("lon", "Longitude", minimum=-5.5, maximum=10, required=True)
+            self.data.update(postcode=postcode or None, city=city or None)
+            return
+        if not postcode:
+            self.data.update(postcode=None, city=None, lat=None, lon=None)
+            return
+        if not POSTCODE.match(postcode):
+            self.errors["postcode"] = "Code postal : 5 chiffres attendus."
+            return
+        commune = geo.locate(postcode, city)
+        if commune is None:
+            self.errors["postcode"] = (f"Code postal {postcode} inconnu de Passerelle : "
+                                       "indiquez aussi la latitude et la longitude.")
+            return
+        self.data.update(postcode=postcode, city=commune.city, lat=commune.lat, lon=commune.lon)
+
+
+def clean_profile(raw: Mapping[str, Any], *, partial: bool = False) -> tuple[dict[str, Any], Errors]:
+    """A job-seeker's profile. ``partial``: only the fields present are checked (API PATCH)."""
+    c = _Cleaner(raw, partial)
+    if c.present("reference"):
+        ref = str(c.value("reference") or "")
+        if not REFERENCE.match(ref):
+            c.errors["reference"] = ("Référence : 2 à 40 lettres, chiffres, tirets ou points, "
+                                     "sans nom de famille (ex. ACI-MTR-0042).")
+        else:
+            c.data["reference"] = ref
+    c.text("first_name", "Prénom", required=True, max_length=40)
+    c.text("description", "Description", max_length=MAX_LONG_TEXT)
+    c.text("skills_text", "Compétences", max_length=MAX_LONG_TEXT)
+    c.lines("experiences", "Expériences")
+    c.text("formation", "Formation", max_length=MAX_LONG_TEXT)
+    c.text("informal_skills", "Compétences informelles", max_length=MAX_LONG_TEXT)
+    c.boolean("driving_licence", "Permis B")
+    c.boolean("vehicle", "Véhicule")
+    c.number("mobility_km", "Mobilité (km)", minimum=0, maximum=MAX_MOBILITY_KM)
+    c.choice("french_level", "Niveau de français", FRENCH_LEVELS)
+    c.text("availability", "Disponibilité")
+    c.boolean("part_time", "Temps partiel")
+    c.location()
+    c.date("path_start", "Début de parcours")
+    c.date("path_end", "Fin de parcours")
+    c.multi_choice("eligibility", "Éligibilité", eligibility.CATEGORIES)
+    c.text("notes", "Notes", max_length=MAX_LONG_TEXT)
+    start, end = c.data.get("path_start"), c.data.get("path_end")
+    if start and end and end < start:
+        c.errors["path_end"] = "Fin de parcours : elle doit être postérieure au début."
+    if c.data.get("vehicle") and c.data.get("driving_licence") is False:
+        c.errors["vehicle"] = "Véhicule : impossible sans permis B."
+    return c.data, c.errors
+
+
+def clean_need(raw: Mapping[str, Any], *, partial: bool = False) -> tuple[dict[str, Any], Errors]:
+    """An employer's need. Skills come as ``skills`` [{"text", "required"}] or as two texts."""
+    c = _Cleaner(raw, partial)
+    if c.present("reference"):
+        ref = c.value("reference")
+        if ref in (None, ""):
+            c.data["reference"] = None
+        elif not REFERENCE.match(str(ref)):
+            c.errors["reference"] = "Référence de l'offre : 2 à 40 lettres, chiffres, tirets ou points."
+        else:
+            c.data["reference"] = str(ref)
+    c.text("title", "Intitulé du poste", required=True)
+    c.text("description", "Description", max_length=MAX_LONG_TEXT)
+    if "skills" in raw:
+        skills = raw.get("skills")
+        if not isinstance(skills, list) or not all(
+            isinstance(s, Mapping) and isinstance(s.get("text"), str) and s["text"].strip() for s in skills
+        ):
+            c.errors["skills"] = "Compétences : une liste de {\"text\", \"required\"} est attendue."
+        else:
+            c.data["skills"] = [{"text": s["text"].strip(), "required": bool(s.get("required", True))} for s in skills]
+    elif c.present("skills_required") or c.present("skills_wanted"):
+        c.data["skills"] = (
+            [{"text": t, "required": True} for t in _split_lines(raw.get("skills_required"))]
+            + [{"text": t, "required": False} for t in _split_lines(raw.get("skills_wanted"))]
+        )
+    c.choice("contract", "Type de contrat", workflow.CONTRACTS, required=not partial)
+    c.number("hours_per_week", "Heures par semaine", minimum=1, maximum=MAX_HOURS_PER_WEEK)
+    c.number("positions", "Nombre de postes", minimum=1, maximum=MAX_POSITIONS, integer=True)
+    if c.present("positions") and c.data.get("positions") is None and "positions" not in c.errors:
+        c.data["positions"] = 1
+    c.date("start_date", "Date de début")
+    c.boolean("driving_licence", "Permis B exigé")
+    c.choice("french_level", "Niveau de français exigé", FRENCH_LEVELS)
+    c.location()
+    c.number("max_distance_km", "Distance maximale (km)", minimum=1, maximum=MAX_MOBILITY_KM)
+    c.text("public_contract", "Marché public lié")
+    return c.data, c.errors
+
+
+def _split_lines(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return split_list(str(value or ""))
