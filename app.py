@@ -34,7 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
     app.json.ensure_ascii = False
 
-    from web import api, commands, cre, db, employer, engine, filters, home
+    from web import api, buyer, commands, cre, db, employer, engine, filters, home
 
     db.init_app(app)
     engine.init_app(app)
@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(home.bp)
     app.register_blueprint(cre.bp)
     app.register_blueprint(employer.bp)
+    app.register_blueprint(buyer.bp)
     app.register_blueprint(api.bp)
 
     def error_page(code: int, title: str, message: str):

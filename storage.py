@@ -31,6 +31,7 @@ SCHEMA_VERSION = 1
 # Columns stored as JSON text, decoded on read.
 _JSON_COLUMNS: dict[str, tuple[str, ...]] = {
     "profiles": ("experiences", "eligibility", "skill_map"),
+    "ledger_versions": ("data",),
     "needs": ("skills", "skill_map"),
     "proposals": ("explanation",),
 }
@@ -109,6 +110,7 @@ def init_schema(db: sqlite_utils.Database) -> None:
     # One row per profile write: each process's matching index replays the
     # rows it has not seen (incremental, and right with several processes).
     db["profile_changes"].create({"seq": int, "profile_id": int, "at": str}, pk="seq", if_not_exists=True)
+    _init_clause_tables(db)
     db["profiles"].create_index(["reference"], unique=True, if_not_exists=True)
     db["profiles"].create_index(["siae_id", "archived"], if_not_exists=True)
     db["needs"].create_index(["employer_id", "reference"], unique=True, if_not_exists=True)
@@ -476,3 +478,207 @@ def profiles_never_proposed(db: sqlite_utils.Database, *, siae_id: str | None = 
 def iter_table(db: sqlite_utils.Database, table: str) -> Iterator[dict[str, Any]]:
     for row in db[table].rows:
         yield _decode(table, row)
+
+
+# -- insertion clauses: contracts, lots, participants, the hours ledger -------------
+def _init_clause_tables(db: sqlite_utils.Database) -> None:
+    db["contracts"].create(
+        {"id": int, "buyer_id": str, "reference": str, "title": str, "start_date": str, "end_date": str,
+         "pooling_allowed": int, "qpv_priority": int, "created_at": str, "updated_at": str},
+        pk="id", not_null={"buyer_id", "reference", "title", "start_date", "end_date"},
+        foreign_keys=[("buyer_id", "organisations", "id")], defaults={"pooling_allowed": 0, "qpv_priority": 0},
+        if_not_exists=True,
+    )
+    db["lots"].create(
+        {"id": int, "contract_id": int, "number": int, "title": str, "titulaire": str, "trades": str,
+         "postcode": str, "city": str, "lat": float, "lon": float, "clause_mode": str, "fixed_hours": int,
+         "amount": float, "labour_share": float, "insertion_rate": float, "hourly_cost": float, "preset": str,
+         "required_hours": int, "created_at": str, "updated_at": str},
+        pk="id", not_null={"contract_id", "number", "title", "required_hours"},
+        foreign_keys=[("contract_id", "contracts", "id")], if_not_exists=True,
+    )
+    db["participants"].create(
+        {"id": int, "reference": str, "profile_id": int, "category": str, "proof_kind": str, "proof_date": str,
+         "validated": int, "exit_situation": str, "created_at": str, "updated_at": str},
+        pk="id", not_null={"reference"}, foreign_keys=[("profile_id", "profiles", "id")],
+        defaults={"validated": 0, "exit_situation": "en_cours"}, if_not_exists=True,
+    )
+    db["ledger_entries"].create(
+        {"id": int, "contract_id": int, "lot_id": int, "participant_id": int, "month": str, "hours": float,
+         "modality": str, "employer_name": str, "contract_type": str, "contract_start": str, "contract_end": str,
+         "deleted": int, "version": int, "created_at": str, "updated_at": str},
+        pk="id", not_null={"contract_id", "lot_id", "participant_id", "month", "hours", "modality"},
+        foreign_keys=[("contract_id", "contracts", "id"), ("lot_id", "lots", "id"),
+                      ("participant_id", "participants", "id")],
+        defaults={"deleted": 0, "version": 1}, if_not_exists=True,
+    )
+    db["ledger_versions"].create(
+        {"id": int, "entry_id": int, "version": int, "action": str, "data": str, "changed_by": str,
+         "changed_at": str},
+        pk="id", foreign_keys=[("entry_id", "ledger_entries", "id")], if_not_exists=True,
+    )
+    db["contracts"].create_index(["buyer_id", "reference"], unique=True, if_not_exists=True)
+    db["lots"].create_index(["contract_id", "number"], unique=True, if_not_exists=True)
+    db["participants"].create_index(["reference"], unique=True, if_not_exists=True)
+    db["ledger_entries"].create_index(["contract_id", "deleted"], if_not_exists=True)
+    db["ledger_versions"].create_index(["entry_id"], if_not_exists=True)
+
+
+def create_contract(db: sqlite_utils.Database, data: Mapping[str, Any]) -> int:
+    stamp = now()
+    try:
+        with db.atomic():
+            return int(db["contracts"].insert(_encode("contracts", {**data, "created_at": stamp,
+                                                                     "updated_at": stamp})).last_pk)
+    except sqlite3.IntegrityError as exc:
+        raise Conflict(f"La référence de marché « {data.get('reference')} » est déjà utilisée") from exc
+
+
+def update_contract(db: sqlite_utils.Database, contract_id: int, data: Mapping[str, Any]) -> None:
+    with db.atomic():
+        _get(db, "contracts", contract_id)
+        try:
+            db["contracts"].update(contract_id, _encode("contracts", {**data, "updated_at": now()}))
+        except sqlite3.IntegrityError as exc:
+            raise Conflict(f"La référence de marché « {data.get('reference')} » est déjà utilisée") from exc
+
+
+def get_contract(db: sqlite_utils.Database, contract_id: int) -> dict[str, Any]:
+    return _get(db, "contracts", contract_id)
+
+
+def contract_by_reference(db: sqlite_utils.Database, buyer_id: str, reference: str) -> dict[str, Any] | None:
+    rows = _rows(db, "contracts", "SELECT * FROM contracts WHERE buyer_id = ? AND reference = ?", [buyer_id, reference])
+    return rows[0] if rows else None
+
+
+def list_contracts(db: sqlite_utils.Database, *, buyer_id: str | None = None) -> list[dict[str, Any]]:
+    sql = ("SELECT contracts.*, organisations.name AS buyer_name FROM contracts "
+           "JOIN organisations ON organisations.id = contracts.buyer_id")
+    if buyer_id:
+        return _rows(db, "contracts", sql + " WHERE buyer_id = ? ORDER BY start_date, id", [buyer_id])
+    return _rows(db, "contracts", sql + " ORDER BY start_date, id")
+
+
+def save_lot(db: sqlite_utils.Database, data: Mapping[str, Any], lot_id: int | None = None) -> int:
+    """Create a lot, or replace the fields of an existing one."""
+    stamp = now()
+    try:
+        with db.atomic():
+            if lot_id is None:
+                return int(db["lots"].insert(_encode("lots", {**data, "created_at": stamp, "updated_at": stamp})).last_pk)
+            _get(db, "lots", lot_id)
+            db["lots"].update(lot_id, _encode("lots", {**data, "updated_at": stamp}))
+            return lot_id
+    except sqlite3.IntegrityError as exc:
+        raise Conflict(f"Le lot n° {data.get('number')} existe déjà dans ce marché") from exc
+
+
+def get_lot(db: sqlite_utils.Database, lot_id: int) -> dict[str, Any]:
+    return _get(db, "lots", lot_id)
+
+
+def list_lots(db: sqlite_utils.Database, contract_id: int | None = None) -> list[dict[str, Any]]:
+    if contract_id is None:
+        return _rows(db, "lots", "SELECT * FROM lots ORDER BY contract_id, number")
+    return _rows(db, "lots", "SELECT * FROM lots WHERE contract_id = ? ORDER BY number", [contract_id])
+
+
+def participant_by_reference(db: sqlite_utils.Database, reference: str) -> dict[str, Any] | None:
+    rows = _rows(db, "participants", "SELECT * FROM participants WHERE reference = ?", [reference])
+    return rows[0] if rows else None
+
+
+def save_participant(db: sqlite_utils.Database, data: Mapping[str, Any]) -> int:
+    """Create or update a participant keyed by reference; return its id."""
+    with db.atomic():
+        existing = participant_by_reference(db, data["reference"])
+        if existing is None:
+            stamp = now()
+            return int(db["participants"].insert(_encode("participants", {
+                "exit_situation": "en_cours", **data, "created_at": stamp, "updated_at": stamp})).last_pk)
+        changes = {k: v for k, v in _encode("participants", data).items() if existing.get(k) != v}
+        if changes:
+            db["participants"].update(existing["id"], {**changes, "updated_at": now()})
+        return int(existing["id"])
+
+
+def participants_by_id(db: sqlite_utils.Database, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    return {r["id"]: r for r in _rows(db, "participants", f"SELECT * FROM participants WHERE id IN ({marks})", ids)}
+
+
+_ENTRY_FIELDS = ("lot_id", "participant_id", "month", "hours", "modality", "employer_name", "contract_type",
+                 "contract_start", "contract_end")
+
+
+def _entry_version(db: sqlite_utils.Database, entry_id: int, action: str, actor: str) -> None:
+    entry = _get(db, "ledger_entries", entry_id)
+    db["ledger_versions"].insert({
+        "entry_id": entry_id, "version": entry["version"], "action": action,
+        "data": json.dumps({k: entry.get(k) for k in (*_ENTRY_FIELDS, "deleted")}, ensure_ascii=False),
+        "changed_by": actor, "changed_at": now(),
+    })
+
+
+def create_entry(db: sqlite_utils.Database, contract_id: int, data: Mapping[str, Any], *, actor: str,
+                 action: str = "création") -> int:
+    with db.atomic():
+        stamp = now()
+        entry_id = int(db["ledger_entries"].insert({
+            **{k: data.get(k) for k in _ENTRY_FIELDS}, "contract_id": contract_id, "deleted": 0, "version": 1,
+            "created_at": stamp, "updated_at": stamp}).last_pk)
+        _entry_version(db, entry_id, action, actor)
+        return entry_id
+
+
+def correct_entry(db: sqlite_utils.Database, entry_id: int, data: Mapping[str, Any], *, actor: str,
+                  action: str = "correction") -> bool:
+    """Change a ledger entry, keeping the earlier version; return whether anything changed."""
+    with db.atomic():
+        entry = _get(db, "ledger_entries", entry_id)
+        changes = {k: data[k] for k in _ENTRY_FIELDS if k in data and data[k] != entry.get(k)}
+        if not changes and not entry["deleted"]:
+            return False
+        db["ledger_entries"].update(entry_id, {**changes, "deleted": 0, "version": entry["version"] + 1,
+                                               "updated_at": now()})
+        _entry_version(db, entry_id, action, actor)
+        return True
+
+
+def delete_entry(db: sqlite_utils.Database, entry_id: int, *, actor: str) -> None:
+    """Withdraw a ledger entry; it stays in the history."""
+    with db.atomic():
+        entry = _get(db, "ledger_entries", entry_id)
+        db["ledger_entries"].update(entry_id, {"deleted": 1, "version": entry["version"] + 1, "updated_at": now()})
+        _entry_version(db, entry_id, "suppression", actor)
+
+
+def get_entry(db: sqlite_utils.Database, entry_id: int) -> dict[str, Any]:
+    return _get(db, "ledger_entries", entry_id)
+
+
+def list_entries(db: sqlite_utils.Database, contract_id: int) -> list[dict[str, Any]]:
+    sql = ("SELECT ledger_entries.*, participants.reference AS participant_reference, "
+           "participants.category AS category, lots.number AS lot_number FROM ledger_entries "
+           "JOIN participants ON participants.id = ledger_entries.participant_id "
+           "JOIN lots ON lots.id = ledger_entries.lot_id "
+           "WHERE ledger_entries.contract_id = ? AND ledger_entries.deleted = 0 "
+           "ORDER BY ledger_entries.month, lots.number, participants.reference, ledger_entries.id")
+    return _rows(db, "ledger_entries", sql, [contract_id])
+
+
+def entry_history(db: sqlite_utils.Database, entry_id: int) -> list[dict[str, Any]]:
+    return _rows(db, "ledger_versions", "SELECT * FROM ledger_versions WHERE entry_id = ? ORDER BY version, id",
+                 [entry_id])
+
+
+def find_entry(db: sqlite_utils.Database, lot_id: int, participant_id: int, month: str,
+               modality: str) -> dict[str, Any] | None:
+    """The entry a re-import of the same line would update."""
+    rows = _rows(db, "ledger_entries", "SELECT * FROM ledger_entries WHERE lot_id = ? AND participant_id = ? "
+                 "AND month = ? AND modality = ? ORDER BY id", [lot_id, participant_id, month, modality])
+    return rows[0] if rows else None

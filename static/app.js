@@ -45,7 +45,30 @@
     if (field.value) { update(); }
   }
 
+  // Insertion clause form: a preset fills the labour share; the hours are
+  // recomputed as figures are typed (the server recomputes on save).
+  function clauseForm(select) {
+    var form = select.form;
+    function field(name) { return form.elements[name]; }
+    function number(name) { return parseFloat((field(name).value || "").replace(",", ".").replace(/\s/g, "")); }
+    function compute() {
+      var out = document.getElementById("computed");
+      var a = number("amount"), s = number("labour_share"), r = number("insertion_rate"), c = number("hourly_cost");
+      if (!out || [a, s, r, c].some(isNaN) || c <= 0) { return; }
+      out.textContent = "Heures d'insertion requises : " + Math.round(a * s / 100 * r / 100 / c) + " h (calcul indicatif)";
+    }
+    select.addEventListener("change", function () {
+      var option = select.options[select.selectedIndex];
+      if (option && option.getAttribute("data-share")) { field("labour_share").value = option.getAttribute("data-share"); }
+      compute();
+    });
+    ["amount", "labour_share", "insertion_rate", "hourly_cost"].forEach(function (name) {
+      if (field(name)) { field(name).addEventListener("input", compute); }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("[data-live-map]"), watch);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-labour-presets]"), clauseForm);
   });
 }());

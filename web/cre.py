@@ -9,8 +9,9 @@ import eligibility
 import storage
 import workflow
 from matching import FRENCH_LEVELS
+from matching.text import split_list
 
-from . import csvio, skillmap, validation
+from . import clause_status, csvio, skillmap, validation
 from .db import get_db
 from .engine import GOOD_MATCH_SCORE, engine, snapshot
 from .spaces import current_org, space_required
@@ -357,3 +358,47 @@ def export_needs():
 def export_proposals():
     rows = [{**p, "employer": p["employer_name"]} for p in storage.list_proposals(get_db(), siae_id=_org_id())]
     return csvio.response(csvio.export(rows, csvio.PROPOSAL_COLUMNS), "propositions.csv")
+
+
+# -- insertion clauses: filling the gap ---------------------------------------------
+# How far from the work site an eligible person may live to be suggested for a lot.
+LOT_RADIUS_KM = 30.0
+
+
+@bp.get("/clauses")
+def clauses():
+    """Lots of every contract, those behind first: where insertion hours are wanted."""
+    db = get_db()
+    rows = []
+    for contract in storage.list_contracts(db):
+        status = clause_status.contract_status(db, contract)
+        for lot, f in status.lots:
+            rows.append((contract, lot, f))
+    rows.sort(key=lambda r: (r[2].on_track, -float(r[2].missing)))
+    return render_template("cre/clauses.html", rows=rows)
+
+
+@bp.get("/clauses/lots/<int:lot_id>")
+def clause_lot(lot_id: int):
+    db = get_db()
+    try:
+        lot = storage.get_lot(db, lot_id)
+    except storage.NotFound:
+        abort(404)
+    contract = storage.get_contract(db, lot["contract_id"])
+    status = clause_status.contract_status(db, contract)
+    fulfilment = next(f for l, f in status.lots if l["id"] == lot_id)
+    accepted = clause_status.accepted_categories(contract)
+    eligible_ids = [p["id"] for p in storage.list_profiles(db, siae_id=_org_id())
+                    if set(p["eligibility"] or ()) & accepted]
+    eng = engine()
+    need = eng.need_for({"id": f"lot-{lot_id}", "title": lot["title"], "description": lot.get("trades") or "",
+                         "skills": [{"text": t, "required": True} for t in split_list(lot.get("trades") or "")],
+                         "skill_map": [], "lat": lot.get("lat"), "lon": lot.get("lon"), "postcode": lot.get("postcode"),
+                         "max_distance_km": LOT_RADIUS_KM})
+    matches = eng.rank(db, need, top=DEFAULT_CANDIDATES, profile_ids=eligible_ids) if eligible_ids else []
+    profiles = {str(p["id"]): p for p in storage.list_profiles(db, siae_id=_org_id())}
+    linked = [n for n in storage.list_needs(db) if (n.get("public_contract") or "").strip() == contract["reference"]]
+    return render_template("cre/clause_lot.html", contract=contract, lot=lot, fulfilment=fulfilment, matches=matches,
+                           profiles=profiles, linked=linked, radius=LOT_RADIUS_KM,
+                           categories=eligibility.CATEGORIES)

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import clauses
 import storage
 import workflow
 
@@ -95,5 +96,50 @@ def load_demo(db, engine: EngineState) -> dict[str, int]:
                 reason = "poste_pourvu" if step == workflow.REFUSED else None
                 storage.transition_proposal(db, proposal_id, step, actor="démonstration", reason=reason)
             created += 1
+    clause_counts = load_clauses(db)
     return {"profiles_created": profiles["created"], "profiles_updated": profiles["updated"],
-            "needs_created": needs["created"], "needs_updated": needs["updated"], "proposals_created": created}
+            "needs_created": needs["created"], "needs_updated": needs["updated"], "proposals_created": created,
+            **clause_counts}
+
+
+def load_clauses(db) -> dict[str, int]:
+    """Buyers, contracts with their lots, participants and the hours ledger (``clauses.json``)."""
+    spec = _read("clauses.json")
+    created = {"contracts_created": 0, "ledger_lines_created": 0}
+    with db.atomic():
+        for b in spec["buyers"]:
+            storage.upsert_organisation(db, {"id": b["id"], "kind": "buyer", "name": b["name"], "city": b["city"],
+                                             "postcode": b["postcode"]})
+        lots: dict[tuple[str, int], tuple[dict, int]] = {}
+        for c in spec["contracts"]:
+            contract = storage.contract_by_reference(db, c["buyer"], c["reference"])
+            if contract is None:
+                data, errors = validation.clean_contract(c)
+                if errors:
+                    raise ValueError(f"marché de démonstration {c['reference']} : {errors}")
+                storage.create_contract(db, {**data, "buyer_id": c["buyer"]})
+                contract = storage.contract_by_reference(db, c["buyer"], c["reference"])
+                created["contracts_created"] += 1
+                for lot in c["lots"]:
+                    data, errors = validation.clean_lot(lot)
+                    if errors:
+                        raise ValueError(f"lot de démonstration {c['reference']}/{lot['number']} : {errors}")
+                    storage.save_lot(db, {**data, "contract_id": contract["id"]})
+            for lot in storage.list_lots(db, contract["id"]):
+                lots[(c["reference"], lot["number"])] = (contract, lot["id"])
+        participants = {}
+        for p in spec["participants"]:
+            profile = storage.profile_by_reference(db, p["profile_reference"]) if p.get("profile_reference") else None
+            row = {k: v for k, v in p.items() if k != "profile_reference"}
+            participants[p["reference"]] = storage.save_participant(db, {**row, "profile_id": profile and profile["id"]})
+        for e in spec["entries"]:
+            contract, lot_id = lots[(e["contract"], e["lot"])]
+            for month in clauses.month_range(e["from"], e["to"]):
+                if storage.find_entry(db, lot_id, participants[e["participant"]], month, e["modality"]):
+                    continue
+                storage.create_entry(db, contract["id"], {
+                    "lot_id": lot_id, "participant_id": participants[e["participant"]], "month": month,
+                    "hours": e["hours"], "modality": e["modality"], "employer_name": e["employer_name"],
+                    "contract_type": e["contract_type"]}, actor="démonstration", action="import")
+                created["ledger_lines_created"] += 1
+    return created

@@ -20,7 +20,8 @@ def inject_space():
 def index():
     db = get_db()
     return render_template("home/index.html", siaes=storage.list_organisations(db, "siae"),
-                           employers=storage.list_organisations(db, "employer"))
+                           employers=storage.list_organisations(db, "employer"),
+                           buyers=storage.list_organisations(db, "buyer"))
 
 
 @bp.post("/espace")
@@ -37,7 +38,7 @@ def choose_space():
         return redirect(url_for("home.index"))
     session.clear()
     session.update(space=space, org_id=org_id)
-    return redirect(url_for("cre.dashboard" if space == "cre" else "employer.needs"))
+    return redirect(url_for({"cre": "cre.dashboard", "employer": "employer.needs", "buyer": "buyer.contracts"}[space]))
 
 
 @bp.post("/sortir")

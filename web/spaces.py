@@ -14,7 +14,7 @@ import storage
 
 from .db import get_db
 
-SPACES = {"cre": "siae", "employer": "employer"}
+SPACES = {"cre": "siae", "employer": "employer", "buyer": "buyer"}
 
 
 def current_org() -> dict[str, Any] | None:

@@ -103,7 +103,9 @@ class _Cleaner:
         try:
             if isinstance(value, bool):
                 raise ValueError
-            number = float(str(value).replace(",", ".")) if isinstance(value, str) else float(value)
+            # French input: "1 000 000,50" (spaces, non-breaking spaces, decimal comma).
+            number = (float(re.sub(r"[\s\u00a0\u202f]", "", value).replace(",", "."))
+                      if isinstance(value, str) else float(value))
         except (TypeError, ValueError):
             self.errors[name] = f"{label} : un nombre est attendu."
             return
@@ -269,3 +271,97 @@ def _split_lines(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(v).strip() for v in value if str(v).strip()]
     return split_list(str(value or ""))
+
+
+# -- insertion clauses ----------------------------------------------------------
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MAX_AMOUNT = 1_000_000_000
+MAX_REQUIRED_HOURS = 1_000_000
+
+
+def clean_contract(raw: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
+    """A public contract (marché) carrying a clause sociale d'insertion."""
+    c = _Cleaner(raw, False)
+    ref = str(c.value("reference") or "")
+    if not REFERENCE.match(ref):
+        c.errors["reference"] = "Référence du marché : 2 à 40 lettres, chiffres, tirets ou points (ex. 2026-MT-014)."
+    else:
+        c.data["reference"] = ref
+    c.text("title", "Objet du marché", required=True, max_length=200)
+    c.date("start_date", "Début d'exécution", required=True)
+    c.date("end_date", "Fin d'exécution", required=True)
+    c.boolean("pooling_allowed", "Globalisation des heures")
+    c.boolean("qpv_priority", "Priorité aux résidents QPV (NPNRU)")
+    start, end = c.data.get("start_date"), c.data.get("end_date")
+    if start and end and end <= start:
+        c.errors["end_date"] = "Fin d'exécution : elle doit être postérieure au début."
+    return c.data, c.errors
+
+
+def clean_lot(raw: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
+    """A lot and its clause: fixed hours, or computed from amount × labour share × rate ÷ hourly cost."""
+    import clauses
+
+    c = _Cleaner(raw, False)
+    c.number("number", "Numéro de lot", minimum=1, maximum=999, integer=True, required=True)
+    c.text("title", "Intitulé du lot", required=True, max_length=200)
+    c.text("titulaire", "Titulaire", max_length=200)
+    c.text("trades", "Métiers du lot", max_length=MAX_LONG_TEXT)
+    c.location()
+    c.choice("clause_mode", "Mode de calcul", {"fixe": "Nombre d'heures fixé", "calcul": "Calcul"}, required=True)
+    mode = c.data.get("clause_mode")
+    if mode == "fixe":
+        c.number("fixed_hours", "Heures d'insertion", minimum=1, maximum=MAX_REQUIRED_HOURS, integer=True,
+                 required=True)
+        c.data.update(amount=None, labour_share=None, insertion_rate=None, hourly_cost=None, preset=None)
+        if "fixed_hours" in c.data:
+            c.data["required_hours"] = c.data["fixed_hours"]
+    elif mode == "calcul":
+        c.number("amount", "Montant du lot (€ HT)", minimum=1, maximum=MAX_AMOUNT, required=True)
+        c.number("labour_share", "Part de main-d'œuvre (%)", minimum=1, maximum=100, required=True)
+        c.number("insertion_rate", "Taux d'insertion (%)", minimum=0.1, maximum=100, required=True)
+        c.number("hourly_cost", "Coût horaire chargé (€/h)", minimum=1, maximum=500, required=True)
+        c.text("preset", "Type de travaux")
+        c.data["fixed_hours"] = None
+        if all(k in c.data for k in ("amount", "labour_share", "insertion_rate", "hourly_cost")):
+            try:
+                c.data["required_hours"] = clauses.required_hours(
+                    c.data["amount"], c.data["labour_share"] / 100, c.data["insertion_rate"] / 100, c.data["hourly_cost"])
+            except clauses.ClauseError as exc:
+                c.errors["amount"] = str(exc)
+            if c.data.get("required_hours") == 0:
+                c.errors["insertion_rate"] = "Ces chiffres donnent 0 heure d'insertion : vérifiez le taux."
+    return c.data, c.errors
+
+
+def clean_entry(raw: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
+    """A line of the hours ledger: one participant, one month, one modality."""
+    import clauses
+    import eligibility
+
+    c = _Cleaner(raw, False)
+    month = str(c.value("month") or "")
+    if not MONTH.match(month):
+        c.errors["month"] = "Mois : format AAAA-MM attendu (ex. 2026-03)."
+    else:
+        c.data["month"] = month
+    c.number("hours", "Heures", minimum=0.5, maximum=400, required=True)
+    c.choice("modality", "Modalité", clauses.MODALITIES, required=True)
+    c.text("employer_name", "Employeur ou SIAE", max_length=200)
+    c.text("contract_type", "Type de contrat", max_length=80)
+    c.date("contract_start", "Début du contrat de travail")
+    c.date("contract_end", "Fin du contrat de travail")
+    ref = str(c.value("participant_reference") or "")
+    if not REFERENCE.match(ref):
+        c.errors["participant_reference"] = "Référence du participant : 2 à 40 lettres, chiffres, tirets ou points."
+    else:
+        c.data["participant_reference"] = ref
+    c.text("profile_reference", "Référence Passerelle", max_length=40)
+    c.choice("category", "Catégorie d'éligibilité", eligibility.CATEGORIES)
+    c.text("proof_kind", "Justificatif", max_length=200)
+    c.date("proof_date", "Date du justificatif")
+    c.choice("exit_situation", "Situation de sortie", clauses.EXIT_SITUATIONS)
+    start, end = c.data.get("contract_start"), c.data.get("contract_end")
+    if start and end and end < start:
+        c.errors["contract_end"] = "Fin du contrat de travail : elle doit suivre le début."
+    return c.data, c.errors
