@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 
 
 def _secret_key(instance_path: str) -> str:
@@ -26,21 +28,35 @@ def create_app(test_config: dict | None = None) -> Flask:
         DATABASE=os.environ.get("PASSERELLE_DATABASE", str(Path(app.instance_path) / "passerelle.sqlite")),
         TAXONOMY_DIR=os.environ.get("PASSERELLE_TAXONOMY") or None,
         MAX_CONTENT_LENGTH=5 * 1024 * 1024,  # CSV imports: 5 MB is tens of thousands of lines
-        JSON_AS_ASCII=False,
+        # Session cookie: HTTPS only (browsers accept it on http://localhost too), not readable by scripts.
+        SESSION_COOKIE_SECURE=os.environ.get("PASSERELLE_INSECURE_COOKIES") != "1",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        RATELIMIT_ENABLED=True,  # explicit: Flask-Limiter would otherwise keep another app's setting
     )
     if test_config:
         app.config.update(test_config)
     if "SECRET_KEY" not in app.config or not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
     app.json.ensure_ascii = False
+    if os.environ.get("PASSERELLE_PROXY_FIX") == "1":
+        # Behind one reverse proxy: client address and scheme from X-Forwarded-* (rate limits, links).
+        from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from web import api, buyer, commands, cre, db, employer, engine, filters, home
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    from web import admin, api, auth, buyer, commands, cre, db, employer, engine, filters, home
 
     db.init_app(app)
     engine.init_app(app)
     commands.init_app(app)
     filters.init_app(app)
+    auth.init_app(app)
     app.register_blueprint(home.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(cre.bp)
     app.register_blueprint(employer.bp)
     app.register_blueprint(buyer.bp)
@@ -58,6 +74,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     @app.errorhandler(403)
     def forbidden(error):
         return error_page(403, "Accès refusé", "Vous n'avez pas accès à cette page.")
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return error_page(400, "Formulaire expiré", "Le formulaire a expiré ou ne vient pas de Passerelle : "
+                                                    "rechargez la page et recommencez.")
+
+    @app.errorhandler(429)
+    def too_many(error):
+        return error_page(429, "Trop de tentatives", getattr(error, "description", None) or "Réessayez plus tard.")
 
     @app.errorhandler(404)
     def not_found(error):

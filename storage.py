@@ -111,6 +111,11 @@ def init_schema(db: sqlite_utils.Database) -> None:
     # rows it has not seen (incremental, and right with several processes).
     db["profile_changes"].create({"seq": int, "profile_id": int, "at": str}, pk="seq", if_not_exists=True)
     _init_clause_tables(db)
+    _init_account_tables(db)
+    _init_rome_tables(db)
+    # Columns added after the first release: databases created before get them here.
+    _ensure_columns(db, "profiles", {"consent_at": str, "consent_by": str, "anonymised_at": str, "rome_code": str})
+    _ensure_columns(db, "needs", {"rome_code": str})
     db["profiles"].create_index(["reference"], unique=True, if_not_exists=True)
     db["profiles"].create_index(["siae_id", "archived"], if_not_exists=True)
     db["needs"].create_index(["employer_id", "reference"], unique=True, if_not_exists=True)
@@ -338,7 +343,7 @@ def upsert_needs(db: sqlite_utils.Database, rows: Iterable[Mapping[str, Any]]) -
 _PROPOSAL_SELECT = (
     "SELECT proposals.*, needs.title AS need_title, needs.reference AS need_reference, needs.employer_id AS employer_id, "
     "organisations.name AS employer_name, profiles.first_name AS first_name, "
-    "profiles.reference AS profile_reference, profiles.siae_id AS siae_id "
+    "profiles.reference AS profile_reference, profiles.siae_id AS siae_id, profiles.consent_at AS consent_at "
     "FROM proposals JOIN needs ON needs.id = proposals.need_id "
     "JOIN organisations ON organisations.id = needs.employer_id "
     "JOIN profiles ON profiles.id = proposals.profile_id "
@@ -355,6 +360,9 @@ def create_proposal(db: sqlite_utils.Database, *, need_id: int, profile_id: int,
             raise Conflict("Ce besoin n'est plus ouvert")
         if profile["archived"]:
             raise Conflict("Ce profil est archivé")
+        if not profile.get("consent_at"):
+            raise Conflict("Cette personne n'a pas donné son accord pour être proposée aux employeurs : "
+                           "recueillez son consentement d'abord")
         stamp = now()
         try:
             pk = db["proposals"].insert(_encode("proposals", {
@@ -497,10 +505,13 @@ def _init_clause_tables(db: sqlite_utils.Database) -> None:
         pk="id", not_null={"contract_id", "number", "title", "required_hours"},
         foreign_keys=[("contract_id", "contracts", "id")], if_not_exists=True,
     )
+    # A participant belongs to one contract: its eligibility and proof are checked for that
+    # contract, and one buyer's ledger can never change another's figures.
     db["participants"].create(
-        {"id": int, "reference": str, "profile_id": int, "category": str, "proof_kind": str, "proof_date": str,
-         "validated": int, "exit_situation": str, "created_at": str, "updated_at": str},
-        pk="id", not_null={"reference"}, foreign_keys=[("profile_id", "profiles", "id")],
+        {"id": int, "contract_id": int, "reference": str, "profile_id": int, "category": str, "proof_kind": str,
+         "proof_date": str, "validated": int, "exit_situation": str, "created_at": str, "updated_at": str},
+        pk="id", not_null={"reference", "contract_id"},
+        foreign_keys=[("profile_id", "profiles", "id"), ("contract_id", "contracts", "id")],
         defaults={"validated": 0, "exit_situation": "en_cours"}, if_not_exists=True,
     )
     db["ledger_entries"].create(
@@ -519,7 +530,8 @@ def _init_clause_tables(db: sqlite_utils.Database) -> None:
     )
     db["contracts"].create_index(["buyer_id", "reference"], unique=True, if_not_exists=True)
     db["lots"].create_index(["contract_id", "number"], unique=True, if_not_exists=True)
-    db["participants"].create_index(["reference"], unique=True, if_not_exists=True)
+    db.execute("DROP INDEX IF EXISTS idx_participants_reference")
+    db["participants"].create_index(["contract_id", "reference"], unique=True, if_not_exists=True)
     db["ledger_entries"].create_index(["contract_id", "deleted"], if_not_exists=True)
     db["ledger_versions"].create_index(["entry_id"], if_not_exists=True)
 
@@ -584,15 +596,16 @@ def list_lots(db: sqlite_utils.Database, contract_id: int | None = None) -> list
     return _rows(db, "lots", "SELECT * FROM lots WHERE contract_id = ? ORDER BY number", [contract_id])
 
 
-def participant_by_reference(db: sqlite_utils.Database, reference: str) -> dict[str, Any] | None:
-    rows = _rows(db, "participants", "SELECT * FROM participants WHERE reference = ?", [reference])
+def participant_by_reference(db: sqlite_utils.Database, contract_id: int, reference: str) -> dict[str, Any] | None:
+    rows = _rows(db, "participants", "SELECT * FROM participants WHERE contract_id = ? AND reference = ?",
+                 [contract_id, reference])
     return rows[0] if rows else None
 
 
 def save_participant(db: sqlite_utils.Database, data: Mapping[str, Any]) -> int:
-    """Create or update a participant keyed by reference; return its id."""
+    """Create or update a participant of a contract, keyed by (contract, reference); return its id."""
     with db.atomic():
-        existing = participant_by_reference(db, data["reference"])
+        existing = participant_by_reference(db, data["contract_id"], data["reference"])
         if existing is None:
             stamp = now()
             return int(db["participants"].insert(_encode("participants", {
@@ -682,3 +695,225 @@ def find_entry(db: sqlite_utils.Database, lot_id: int, participant_id: int, mont
     rows = _rows(db, "ledger_entries", "SELECT * FROM ledger_entries WHERE lot_id = ? AND participant_id = ? "
                  "AND month = ? AND modality = ? ORDER BY id", [lot_id, participant_id, month, modality])
     return rows[0] if rows else None
+
+
+# -- accounts, API tokens, audit log ----------------------------------------------
+ROLES = {"cre": "CRE / CIP", "employer": "Employeur", "buyer": "Acheteur / facilitateur", "admin": "Administrateur"}
+ROLE_ORG_KIND = {"cre": "siae", "employer": "employer", "buyer": "buyer", "admin": None}
+
+
+def _ensure_columns(db: sqlite_utils.Database, table: str, columns: Mapping[str, type]) -> None:
+    existing = db[table].columns_dict
+    for name, kind in columns.items():
+        if name not in existing:
+            db[table].add_column(name, kind)
+
+
+def _init_account_tables(db: sqlite_utils.Database) -> None:
+    db["users"].create(
+        {"id": int, "email": str, "name": str, "role": str, "org_id": str, "password_hash": str, "active": int,
+         "invitation_hash": str, "invitation_expires": str, "failed_logins": int, "locked_until": str,
+         "created_at": str, "last_login_at": str, "password_changed_at": str},
+        pk="id", not_null={"email", "role"}, foreign_keys=[("org_id", "organisations", "id")],
+        defaults={"active": 1, "failed_logins": 0}, if_not_exists=True,
+    )
+    db["api_tokens"].create(
+        {"id": int, "user_id": int, "name": str, "token_hash": str, "prefix": str, "created_at": str,
+         "last_used_at": str, "revoked": int},
+        pk="id", foreign_keys=[("user_id", "users", "id")], defaults={"revoked": 0}, if_not_exists=True,
+    )
+    db["audit_log"].create(
+        {"id": int, "at": str, "user_id": int, "user_email": str, "role": str, "org_id": str, "action": str,
+         "object_type": str, "object_id": str, "detail": str, "ip": str},
+        pk="id", if_not_exists=True,
+    )
+    db["users"].create_index(["email"], unique=True, if_not_exists=True)
+    db["api_tokens"].create_index(["token_hash"], unique=True, if_not_exists=True)
+    db["audit_log"].create_index(["object_type", "object_id"], if_not_exists=True)
+
+
+def create_user(db: sqlite_utils.Database, *, email: str, name: str, role: str, org_id: str | None,
+                password_hash: str | None = None, invitation_hash: str | None = None,
+                invitation_expires: str | None = None) -> int:
+    if role not in ROLES:
+        raise Conflict(f"Rôle inconnu : {role}")
+    kind = ROLE_ORG_KIND[role]
+    if kind is not None:
+        try:
+            org = get_organisation(db, org_id or "")
+        except NotFound:
+            raise Conflict(f"Organisation inconnue : {org_id}") from None
+        if org["kind"] != kind:
+            raise Conflict(f"Un compte « {ROLES[role]} » appartient à une organisation de type {kind}")
+    elif org_id:
+        raise Conflict("Un administrateur n'appartient à aucune organisation")
+    try:
+        with db.atomic():
+            return int(db["users"].insert({
+                "email": email.strip().lower(), "name": name, "role": role, "org_id": org_id if kind else None,
+                "password_hash": password_hash, "invitation_hash": invitation_hash,
+                "invitation_expires": invitation_expires, "active": 1, "failed_logins": 0, "created_at": now(),
+                "password_changed_at": now() if password_hash else None}).last_pk)
+    except sqlite3.IntegrityError as exc:
+        raise Conflict(f"Un compte existe déjà pour {email}") from exc
+
+
+def get_user(db: sqlite_utils.Database, user_id: int) -> dict[str, Any]:
+    return _get(db, "users", user_id)
+
+
+def user_by_email(db: sqlite_utils.Database, email: str) -> dict[str, Any] | None:
+    rows = _rows(db, "users", "SELECT * FROM users WHERE email = ?", [(email or "").strip().lower()])
+    return rows[0] if rows else None
+
+
+def user_by_invitation(db: sqlite_utils.Database, invitation_hash: str) -> dict[str, Any] | None:
+    rows = _rows(db, "users", "SELECT * FROM users WHERE invitation_hash = ?", [invitation_hash])
+    return rows[0] if rows else None
+
+
+def list_users(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    return _rows(db, "users", "SELECT users.*, organisations.name AS org_name FROM users "
+                              "LEFT JOIN organisations ON organisations.id = users.org_id ORDER BY users.email")
+
+
+def update_user(db: sqlite_utils.Database, user_id: int, data: Mapping[str, Any]) -> None:
+    with db.atomic():
+        _get(db, "users", user_id)
+        db["users"].update(user_id, dict(data))
+
+
+def create_token(db: sqlite_utils.Database, user_id: int, name: str, token_hash: str, prefix: str) -> int:
+    with db.atomic():
+        return int(db["api_tokens"].insert({"user_id": user_id, "name": name, "token_hash": token_hash,
+                                            "prefix": prefix, "created_at": now(), "revoked": 0}).last_pk)
+
+
+def token_owner(db: sqlite_utils.Database, token_hash: str) -> dict[str, Any] | None:
+    """The active user of an unrevoked token, or None."""
+    rows = _rows(db, "users", "SELECT users.*, api_tokens.id AS token_id FROM api_tokens "
+                              "JOIN users ON users.id = api_tokens.user_id "
+                              "WHERE api_tokens.token_hash = ? AND api_tokens.revoked = 0 AND users.active = 1",
+                 [token_hash])
+    if not rows:
+        return None
+    db["api_tokens"].update(rows[0]["token_id"], {"last_used_at": now()})
+    return rows[0]
+
+
+def list_tokens(db: sqlite_utils.Database, user_id: int) -> list[dict[str, Any]]:
+    return _rows(db, "api_tokens", "SELECT id, name, prefix, created_at, last_used_at, revoked FROM api_tokens "
+                                   "WHERE user_id = ? ORDER BY id", [user_id])
+
+
+def revoke_token(db: sqlite_utils.Database, user_id: int, token_id: int) -> bool:
+    with db.atomic():
+        rows = _rows(db, "api_tokens", "SELECT * FROM api_tokens WHERE id = ? AND user_id = ?", [token_id, user_id])
+        if not rows:
+            return False
+        db["api_tokens"].update(token_id, {"revoked": 1})
+        return True
+
+
+def audit(db: sqlite_utils.Database, user: Mapping[str, Any] | None, action: str, object_type: str,
+          object_id: Any = None, detail: str = "", ip: str | None = None) -> None:
+    """Record who viewed or changed sensitive data. Written in its own transaction."""
+    user = user or {}
+    with db.atomic():
+        db["audit_log"].insert({
+            "at": now(), "user_id": user.get("id"), "user_email": user.get("email"), "role": user.get("role"),
+            "org_id": user.get("org_id"), "action": action, "object_type": object_type,
+            "object_id": None if object_id is None else str(object_id), "detail": detail, "ip": ip})
+
+
+def audit_entries(db: sqlite_utils.Database, *, object_type: str | None = None, object_id: Any = None,
+                  limit: int = 500) -> list[dict[str, Any]]:
+    where, params = ["1 = 1"], []
+    if object_type:
+        where.append("object_type = ?")
+        params.append(object_type)
+    if object_id is not None:
+        where.append("object_id = ?")
+        params.append(str(object_id))
+    return _rows(db, "audit_log", f"SELECT * FROM audit_log WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?",
+                 [*params, limit])
+
+
+# -- rights of the person: access and erasure -------------------------------------
+_ANONYMISED = {
+    "first_name": "Personne anonymisée", "description": "", "skills_text": "", "skill_map": [], "experiences": [],
+    "formation": "", "informal_skills": "", "driving_licence": None, "vehicle": None, "mobility_km": None,
+    "french_level": None, "availability": None, "part_time": None, "postcode": None, "city": None, "lat": None,
+    "lon": None, "path_start": None, "path_end": None, "eligibility": [], "notes": "", "consent_at": None,
+    "consent_by": None,
+}
+
+
+def person_export(db: sqlite_utils.Database, profile_id: int) -> dict[str, Any]:
+    """Everything Passerelle holds about one person (right of access, RGPD art. 15)."""
+    profile = get_profile(db, profile_id)
+    proposals = list_proposals(db, profile_id=profile_id)
+    participants = _rows(db, "participants", "SELECT * FROM participants WHERE profile_id = ?", [profile_id])
+    ledger = []
+    for participant in participants:
+        ledger += _rows(db, "ledger_entries", "SELECT * FROM ledger_entries WHERE participant_id = ?",
+                        [participant["id"]])
+    return {
+        "profile": profile,
+        "proposals": [{**p, "events": proposal_events(db, p["id"])} for p in proposals],
+        "clause_participations": participants,
+        "clause_hours": ledger,
+        "access_log": audit_entries(db, object_type="profile", object_id=profile_id),
+    }
+
+
+def anonymise_profile(db: sqlite_utils.Database, profile_id: int) -> None:
+    """Erase a person (RGPD art. 17) while the clause hours they did keep counting.
+
+    The profile keeps only an anonymous reference; proposal messages and
+    explanations go; clause participants are unlinked from the profile and
+    keep their own reference, category and proof (needed to justify the
+    hours to the buyer), so clause totals do not move.
+    """
+    with db.atomic():
+        get_profile(db, profile_id)
+        _update(db, "profiles", profile_id, {**_ANONYMISED, "reference": f"ANON-{profile_id}", "archived": 1,
+                                             "anonymised_at": now()})
+        db.execute("UPDATE proposals SET message = '', explanation = '{}' WHERE profile_id = ?", [profile_id])
+        db.execute("UPDATE proposal_events SET note = '' WHERE proposal_id IN "
+                   "(SELECT id FROM proposals WHERE profile_id = ?)", [profile_id])
+        db.execute("UPDATE participants SET profile_id = NULL WHERE profile_id = ?", [profile_id])
+
+
+# -- France Travail's ROME, as imported ------------------------------------------------
+ROME_TABLES = ("rome_metiers", "rome_appellations", "rome_items", "rome_metier_items", "rome_mobility")
+
+
+def _init_rome_tables(db: sqlite_utils.Database) -> None:
+    db["rome_metiers"].create({"code": str, "label": str, "domain": str, "grand_domain": str, "text": str},
+                              pk="code", if_not_exists=True)
+    db["rome_appellations"].create({"code": str, "label": str, "rome": str}, pk="code", if_not_exists=True)
+    db["rome_items"].create({"code": str, "label": str, "rubrique": str}, pk="code", if_not_exists=True)
+    db["rome_metier_items"].create({"rome": str, "item": str, "core": int}, pk=("rome", "item"), if_not_exists=True)
+    db["rome_mobility"].create({"source": str, "target": str, "rank": int}, pk=("source", "target"),
+                               if_not_exists=True)
+
+
+def replace_rome(db: sqlite_utils.Database, version: str, rows: Mapping[str, list[dict[str, Any]]]) -> dict[str, int]:
+    """Replace the imported ROME by a new release, in one transaction."""
+    with db.atomic():
+        for table in ROME_TABLES:
+            db.execute(f"DELETE FROM {table}")
+        for table in ROME_TABLES:
+            db[table].insert_all(rows.get(table, []), batch_size=5000)
+        db["meta"].upsert({"key": "rome_version", "value": version}, pk="key")
+    return {table: len(rows.get(table, [])) for table in ROME_TABLES}
+
+
+def rome_version(db: sqlite_utils.Database) -> str | None:
+    rows = list(db.query("SELECT value FROM meta WHERE key = 'rome_version'"))
+    return rows[0]["value"] if rows else None
+
+
+def rome_rows(db: sqlite_utils.Database) -> dict[str, list[dict[str, Any]]]:
+    return {table: list(db[table].rows) for table in ROME_TABLES}

@@ -118,7 +118,8 @@ class FuzzyIndex:
     """Forms fitted once, queried many times."""
 
     def __init__(self, forms: Sequence[tuple[str, str]], *, single_word_partial: bool = False,
-                 partial_floor: float = PARTIAL_FLOOR, strict_generic_words: bool = False) -> None:
+                 partial_floor: float = PARTIAL_FLOOR, strict_generic_words: bool = False,
+                 generic_min_ids: int = GENERIC_WORD_MIN_IDS) -> None:
         """``forms``: (normalised form, id) pairs; an id may have many forms.
 
         ``single_word_partial`` lets a one-word query stand for a longer form
@@ -151,7 +152,7 @@ class FuzzyIndex:
         for j, words in enumerate(self._form_words):
             for w in words:
                 ids_by_word[w].add(self.ids[j])
-        self._generic_words = frozenset(w for w, ids in ids_by_word.items() if len(ids) >= GENERIC_WORD_MIN_IDS)
+        self._generic_words = frozenset(w for w, ids in ids_by_word.items() if len(ids) >= generic_min_ids)
         self._generic_form = [strict_generic_words and len(words) == 1 and next(iter(words)) in self._generic_words
                               for words in self._form_words]
         self.vocabulary: list[str] = sorted(self._by_word)

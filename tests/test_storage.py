@@ -15,7 +15,8 @@ def db(tmp_path):
 
 
 def profile(ref="R-1", siae="S1", **kw):
-    return {"reference": ref, "first_name": "Awa", "siae_id": siae, "skills_text": "couture", **kw}
+    return {"reference": ref, "first_name": "Awa", "siae_id": siae, "skills_text": "couture",
+            "consent_at": "2026-01-05T09:00:00+00:00", "consent_by": "CRE", **kw}
 
 
 def need(ref="N-1", **kw):
@@ -130,3 +131,9 @@ def test_internal_notes_are_hidden_from_the_shared_history(db):
     assert [(e["to_status"], e["note"]) for e in shared] == [
         ("proposee", "Motivée"), ("vue", ""), ("entretien", "lundi 9 h")]
     assert len(storage.proposal_events(db, prop)) == 4
+
+
+def test_a_person_without_consent_cannot_be_proposed(db):
+    nid, pid = storage.create_need(db, need()), storage.create_profile(db, profile(consent_at=None))
+    with pytest.raises(storage.Conflict, match="pas donné son accord"):
+        storage.create_proposal(db, need_id=nid, profile_id=pid, message="", score=0, explanation={}, proposed_by="x")

@@ -7,25 +7,32 @@ tests/web/test_openapi.py.
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import Any, Mapping
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
 import storage
 import workflow
 
 from . import skillmap, validation
+from .auth import api_user_from_token, audit, csrf
 from .db import get_db
 from .engine import engine, snapshot
 from .openapi import document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Authenticated by bearer tokens only, never by the session cookie: no CSRF to fear.
+csrf.exempt(bp)
+PUBLIC_ENDPOINTS = {"api.map_text", "api.openapi"}
+EMPLOYER_STATES = {workflow.INTERVIEW, workflow.PMSMP, workflow.TRIAL, workflow.HIRED, workflow.REFUSED}
 
 MAX_TOP = 100
 # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
 _DIGITS = re.compile(r"[0-9]{1,9}")
+MAX_INT_ARG = 999_999_999  # nine digits at most (documented as the maximum of integer query parameters)
 MAX_MAP_TEXT = 4000
 
 
@@ -33,6 +40,28 @@ class ApiError(Exception):
     def __init__(self, status: int, message: str, fields: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.fields = status, message, dict(fields or {})
+
+
+@bp.before_request
+def _authenticate():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    user = api_user_from_token()
+    if user is None:
+        raise ApiError(401, "Authentification requise : jeton d'API dans l'en-tête « Authorization: Bearer … ».")
+    g.api_user = user
+    return None
+
+
+def _user() -> dict[str, Any]:
+    return g.api_user
+
+
+def _allow(*roles: str) -> dict[str, Any]:
+    user = _user()
+    if user["role"] not in roles:
+        raise ApiError(403, "Votre rôle ne donne pas accès à cette ressource.")
+    return user
 
 
 @bp.errorhandler(ApiError)
@@ -46,9 +75,17 @@ def _api_error(error: ApiError):
 def _body() -> dict[str, Any]:
     if not request.is_json:
         raise ApiError(415, "Corps JSON attendu (Content-Type: application/json).")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # thousands of nested brackets: not a body anyone means
+        data = None
     if not isinstance(data, dict):
         raise ApiError(400, "Le corps doit être un objet JSON valide.")
+    try:
+        # "\ud800" is valid JSON but no text SQLite can store (it would be a 500 on insert).
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(400, "Le corps contient un caractère Unicode invalide (substitut isolé).") from None
     return data
 
 
@@ -57,8 +94,8 @@ def _int_arg(name: str, default: int | None = None, *, minimum: int = 1, maximum
     if value in (None, ""):
         return default
     if not _DIGITS.fullmatch(value) or int(value) < minimum or (maximum is not None and int(value) > maximum):
-        bound = f" et {maximum}" if maximum is not None else ""
-        raise ApiError(400, f"Paramètre « {name} » : entier entre {minimum}{bound} attendu.")
+        bound = f"entre {minimum} et {maximum}" if maximum is not None else f"de {minimum} à {MAX_INT_ARG}"
+        raise ApiError(400, f"Paramètre « {name} » : entier {bound} attendu.")
     return int(value)
 
 
@@ -93,7 +130,8 @@ def need_json(row: Mapping[str, Any]) -> dict[str, Any]:
         "requirements": {"driving_licence": bool(row.get("driving_licence")), "french_level": row.get("french_level")},
         "location": {"postcode": row.get("postcode"), "city": row.get("city"), "lat": row.get("lat"), "lon": row.get("lon")},
         "max_distance_km": row.get("max_distance_km"), "public_contract": row.get("public_contract"),
-        "status": row.get("status"), "created_at": row.get("created_at"), "updated_at": row.get("updated_at"),
+        "status": row.get("status"), "rome_code": row.get("rome_code"),
+        "created_at": row.get("created_at"), "updated_at": row.get("updated_at"),
     }
 
 
@@ -111,7 +149,8 @@ def profile_json(row: Mapping[str, Any]) -> dict[str, Any]:
         "location": {"postcode": row.get("postcode"), "city": row.get("city"), "lat": row.get("lat"), "lon": row.get("lon")},
         "path_start": row.get("path_start"), "path_end": row.get("path_end"),
         "eligibility": row.get("eligibility") or [], "notes": row.get("notes") or "",
-        "archived": bool(row.get("archived")),
+        "consent_at": row.get("consent_at"), "consent_by": row.get("consent_by"),
+        "archived": bool(row.get("archived")), "rome_code": row.get("rome_code"),
         "created_at": row.get("created_at"), "updated_at": row.get("updated_at"),
     }
 
@@ -161,12 +200,23 @@ def openapi():
 # -- needs ----------------------------------------------------------------------
 @bp.get("/needs")
 def list_needs():
+    user = _allow("cre", "employer")
     status = request.args.get("status", "ouvert")
     if status not in storage.NEED_STATUSES and status != "tous":
         raise ApiError(400, "Paramètre « status » : ouvert, pourvu, ferme ou tous.")
-    rows = storage.list_needs(get_db(), employer_id=request.args.get("employer_id") or None,
-                              status=None if status == "tous" else status)
+    employer_id = request.args.get("employer_id") or None
+    if user["role"] == "employer":
+        employer_id = user["org_id"]  # an employer sees its own needs only
+    rows = storage.list_needs(get_db(), employer_id=employer_id, status=None if status == "tous" else status)
     return jsonify([need_json(r) for r in rows])
+
+
+def _need_for_user(need_id: int) -> dict[str, Any]:
+    user = _allow("cre", "employer")
+    need = _found(storage.get_need, need_id)
+    if user["role"] == "employer" and need["employer_id"] != user["org_id"]:
+        raise ApiError(404, "Ressource introuvable.")
+    return need
 
 
 def _need_entries(data: Mapping[str, Any], previous: list) -> list:
@@ -177,8 +227,12 @@ def _need_entries(data: Mapping[str, Any], previous: list) -> list:
 
 @bp.post("/needs")
 def create_need():
+    user = _allow("employer")
     body = _body()
+    body.setdefault("employer_id", user["org_id"])
     employer_id = _organisation(body.get("employer_id"), "employer", "employer_id")
+    if employer_id != user["org_id"]:
+        raise ApiError(403, "Vous ne publiez des besoins que pour votre entreprise.")
     data, errors = validation.clean_need(_flatten_location(body))
     if errors:
         raise ApiError(422, "Besoin invalide.", errors)
@@ -192,12 +246,13 @@ def create_need():
 
 @bp.get("/needs/<int:need_id>")
 def get_need(need_id: int):
-    return jsonify(need_json(_found(storage.get_need, need_id)))
+    return jsonify(need_json(_need_for_user(need_id)))
 
 
 @bp.patch("/needs/<int:need_id>")
 def patch_need(need_id: int):
-    current = _found(storage.get_need, need_id)
+    _allow("employer")
+    current = _need_for_user(need_id)
     body = _body()
     if "employer_id" in body and body["employer_id"] != current["employer_id"]:
         raise ApiError(422, "L'employeur d'un besoin ne change pas.", {"employer_id": "non modifiable"})
@@ -221,6 +276,7 @@ def patch_need(need_id: int):
 
 @bp.get("/needs/<int:need_id>/matches")
 def need_matches(need_id: int):
+    user = _allow("cre")
     need = _found(storage.get_need, need_id)
     top = _int_arg("top", 10, maximum=MAX_TOP)
     max_km = request.args.get("max_distance_km")
@@ -234,10 +290,10 @@ def need_matches(need_id: int):
     else:
         max_km = None
     include_blocked = request.args.get("include_blocked", "true").lower() not in ("false", "0", "non")
-    siae_id = request.args.get("siae_id") or None
-    ids = None
-    if siae_id:
-        ids = [p["id"] for p in storage.list_profiles(get_db(), siae_id=_organisation(siae_id, "siae", "siae_id"))]
+    siae_id = request.args.get("siae_id") or user["org_id"]
+    if siae_id != user["org_id"]:
+        raise ApiError(403, "Vous ne voyez que les personnes de votre structure.")
+    ids = [p["id"] for p in storage.list_profiles(get_db(), siae_id=_organisation(siae_id, "siae", "siae_id"))]
     matches = engine().rank(get_db(), need, top=top, include_blocked=include_blocked, max_distance_km=max_km,
                             profile_ids=ids)
     return jsonify({"need": need_id, "results": [m.to_dict() | {"candidate": int(m.candidate)} for m in matches]})
@@ -246,9 +302,21 @@ def need_matches(need_id: int):
 # -- profiles -------------------------------------------------------------------
 @bp.get("/profiles")
 def list_profiles():
-    rows = storage.list_profiles(get_db(), siae_id=request.args.get("siae_id") or None,
-                                 include_archived=request.args.get("archived") == "true")
+    user = _allow("cre")
+    siae_id = request.args.get("siae_id") or user["org_id"]
+    if siae_id != user["org_id"]:
+        raise ApiError(403, "Vous ne voyez que les personnes de votre structure.")
+    rows = storage.list_profiles(get_db(), siae_id=siae_id, include_archived=request.args.get("archived") == "true")
+    audit("consultation (API)", "profiles", siae_id, f"{len(rows)} profils")
     return jsonify([profile_json(r) for r in rows])
+
+
+def _own_profile(profile_id: int) -> dict[str, Any]:
+    user = _allow("cre")
+    profile = _found(storage.get_profile, profile_id)
+    if profile["siae_id"] != user["org_id"]:
+        raise ApiError(404, "Ressource introuvable.")
+    return profile
 
 
 def _profile_entries(data: Mapping[str, Any], previous: list) -> list:
@@ -258,27 +326,46 @@ def _profile_entries(data: Mapping[str, Any], previous: list) -> list:
 
 @bp.post("/profiles")
 def create_profile():
+    user = _allow("cre")
     body = _body()
+    body.setdefault("siae_id", user["org_id"])
     siae_id = _organisation(body.get("siae_id"), "siae", "siae_id")
+    if siae_id != user["org_id"]:
+        raise ApiError(403, "Vous ne créez des profils que pour votre structure.")
     data, errors = validation.clean_profile(_flatten_location(body))
     if errors:
         raise ApiError(422, "Profil invalide.", errors)
-    row = {**data, "siae_id": siae_id, "skill_map": _profile_entries(data, [])}
+    row = {**_consent(data, None), "siae_id": siae_id, "skill_map": _profile_entries(data, [])}
     try:
         profile_id = storage.create_profile(get_db(), row)
     except storage.Conflict as exc:
         raise ApiError(409, str(exc)) from exc
+    audit("création (API)", "profile", profile_id)
     return jsonify(profile_json(storage.get_profile(get_db(), profile_id))), 201
+
+
+def _consent(data: dict[str, Any], current: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Turn a "consent" flag into who recorded it and when (kept while it stays given)."""
+    data = dict(data)
+    if "consent" in data:
+        given = data.pop("consent")
+        if given and not (current and current.get("consent_at")):
+            data.update(consent_at=storage.now(), consent_by=_user()["name"])
+        elif not given:
+            data.update(consent_at=None, consent_by=None)
+    return data
 
 
 @bp.get("/profiles/<int:profile_id>")
 def get_profile(profile_id: int):
-    return jsonify(profile_json(_found(storage.get_profile, profile_id)))
+    profile = _own_profile(profile_id)
+    audit("consultation (API)", "profile", profile_id)
+    return jsonify(profile_json(profile))
 
 
 @bp.patch("/profiles/<int:profile_id>")
 def patch_profile(profile_id: int):
-    current = _found(storage.get_profile, profile_id)
+    current = _own_profile(profile_id)
     body = _body()
     if "siae_id" in body and body["siae_id"] != current["siae_id"]:
         raise ApiError(422, "La structure d'un profil ne change pas.", {"siae_id": "non modifiable"})
@@ -291,6 +378,7 @@ def patch_profile(profile_id: int):
         raise ApiError(422, "Profil invalide.", errors)
     if "skills_text" in data:
         data["skill_map"] = _profile_entries(data, current["skill_map"])
+    data = _consent(data, current)
     db = get_db()
     try:
         if data:
@@ -299,23 +387,43 @@ def patch_profile(profile_id: int):
             storage.set_profile_archived(db, profile_id, archived)
     except storage.Conflict as exc:
         raise ApiError(409, str(exc)) from exc
+    audit("modification (API)", "profile", profile_id, ", ".join(sorted(data)))
     return jsonify(profile_json(storage.get_profile(db, profile_id)))
 
 
 # -- proposals ------------------------------------------------------------------
 @bp.get("/proposals")
 def list_proposals():
+    user = _allow("cre", "employer")
     status = request.args.get("status") or None
     if status and status not in workflow.STATE_LABELS:
         raise ApiError(400, "Paramètre « status » inconnu.")
+    scope = {"siae_id": user["org_id"]} if user["role"] == "cre" else {"employer_id": user["org_id"]}
     rows = storage.list_proposals(get_db(), need_id=_int_arg("need_id"), profile_id=_int_arg("profile_id"),
-                                  status=status, siae_id=request.args.get("siae_id") or None,
-                                  employer_id=request.args.get("employer_id") or None)
-    return jsonify([proposal_json(r) for r in rows])
+                                  status=status, **scope)
+    return jsonify([_proposal_for(user, r) for r in rows])
+
+
+def _proposal_for(user: Mapping[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
+    """What a role may see of a proposal: an employer never sees a person who withdrew consent."""
+    data = proposal_json(row)
+    if user["role"] == "employer" and not row.get("consent_at"):
+        data.update(first_name=None, message="", explanation={}, withdrawn=True)
+    return data
+
+
+def _visible_proposal(proposal_id: int) -> dict[str, Any]:
+    user = _allow("cre", "employer")
+    row = _found(storage.get_proposal, proposal_id)
+    owner = row["siae_id"] if user["role"] == "cre" else row["employer_id"]
+    if owner != user["org_id"]:
+        raise ApiError(404, "Ressource introuvable.")
+    return row
 
 
 @bp.post("/proposals")
 def create_proposal():
+    _allow("cre")
     body = _body()
     need_id, profile_id = body.get("need_id"), body.get("profile_id")
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in (need_id, profile_id)):
@@ -325,14 +433,14 @@ def create_proposal():
     if not isinstance(message, str) or len(message) > validation.MAX_LONG_TEXT:
         raise ApiError(422, "« message » : texte de 4000 caractères au plus.", {"message": "texte"})
     need = _found(storage.get_need, need_id)
-    profile = _found(storage.get_profile, profile_id)
+    profile = _own_profile(profile_id)
     matches = engine().rank(get_db(), need, top=1, profile_ids=[profile_id])
     if not matches:
         raise ApiError(409, "Ce profil ne peut pas être proposé (archivé ?).")
     try:
         proposal_id = storage.create_proposal(get_db(), need_id=need_id, profile_id=profile_id, message=message.strip(),
                                               score=matches[0].score, explanation=snapshot(matches[0]),
-                                              proposed_by=body.get("proposed_by") or profile["siae_id"])
+                                              proposed_by=_user()["name"])
     except storage.Conflict as exc:
         raise ApiError(409, str(exc)) from exc
     return jsonify(proposal_json(storage.get_proposal(get_db(), proposal_id))), 201
@@ -340,22 +448,30 @@ def create_proposal():
 
 @bp.get("/proposals/<int:proposal_id>")
 def get_proposal(proposal_id: int):
-    row = _found(storage.get_proposal, proposal_id)
-    return jsonify(proposal_json(row) | {"events": storage.proposal_events(get_db(), proposal_id)})
+    row = _visible_proposal(proposal_id)
+    shared_only = _user()["role"] == "employer"
+    data = _proposal_for(_user(), row)
+    events = storage.proposal_events(get_db(), proposal_id, shared_only=shared_only)
+    if data.get("withdrawn"):  # the first event's note is the CRE's message about the person
+        events = [{**e, "note": ""} for e in events]
+    return jsonify(data | {"events": events})
 
 
 @bp.post("/proposals/<int:proposal_id>/transitions")
 def transition(proposal_id: int):
-    _found(storage.get_proposal, proposal_id)
+    _visible_proposal(proposal_id)
+    user = _user()
     body = _body()
     status, reason, note = body.get("status"), body.get("reason"), body.get("note", "")
     if not isinstance(status, str) or (reason is not None and not isinstance(reason, str)) or not isinstance(note, str):
         raise ApiError(422, "« status » (texte), « reason » et « note » facultatifs.", {"status": "obligatoire"})
     if status not in workflow.STATE_LABELS:
         raise ApiError(422, f"État inconnu : {status}.", {"status": ", ".join(workflow.STATE_LABELS)})
+    if user["role"] == "employer" and status not in EMPLOYER_STATES:
+        raise ApiError(403, "Un employeur répond par entretien, PMSMP, période d'essai, embauche ou refus.")
     try:
-        row = storage.transition_proposal(get_db(), proposal_id, status, actor=str(body.get("actor") or "api"),
-                                          reason=reason, note=note.strip())
+        row = storage.transition_proposal(get_db(), proposal_id, status, actor=user["name"], reason=reason,
+                                          note=note.strip(), internal=user["role"] == "cre")
     except storage.Conflict as exc:
         raise ApiError(409, str(exc)) from exc
-    return jsonify(proposal_json(row))
+    return jsonify(_proposal_for(user, row))

@@ -13,6 +13,7 @@ import storage
 from . import csvio, validation
 from .clause_status import LEDGER_COLUMNS, contract_status, import_ledger, ledger_csv, parse_ledger, pools
 from .db import get_db
+from .auth import audit
 from .spaces import current_org, space_required
 
 bp = Blueprint("buyer", __name__, url_prefix="/acheteur")
@@ -156,6 +157,7 @@ def _lot_form(contract: dict, lot: dict | None):
 @bp.get("/marches/<int:contract_id>/heures")
 def ledger(contract_id: int):
     contract = _own_contract(contract_id)
+    audit("consultation du registre (catégories d'éligibilité)", "contract", contract_id)
     status = contract_status(get_db(), contract)
     return render_template("buyer/ledger.html", status=status, modalities=clauses.MODALITIES,
                            categories=eligibility.CATEGORIES, exits=clauses.EXIT_SITUATIONS, values={}, errors={})
@@ -183,7 +185,7 @@ def add_entry(contract_id: int):
         return render_template("buyer/ledger.html", status=contract_status(db, contract), modalities=clauses.MODALITIES,
                                categories=eligibility.CATEGORIES, exits=clauses.EXIT_SITUATIONS, values=values,
                                errors=errors), 400
-    counts = import_ledger(db, contract, [data], actor=current_org()["name"])
+    counts = import_ledger(db, contract, [data], actor=current_org()["name"], action="création")
     flash("Heures enregistrées." if counts["created"] else "Ligne déjà présente : mise à jour.", "success")
     return redirect(url_for("buyer.ledger", contract_id=contract_id))
 
@@ -206,7 +208,7 @@ def entry(contract_id: int, entry_id: int):
         data, errors = _entry_from_form(contract, values)
         if not errors:
             with db.atomic():
-                storage.save_participant(db, {"reference": participant["reference"],
+                storage.save_participant(db, {"contract_id": contract_id, "reference": participant["reference"],
                                               **{k: data.get(k) for k in ("category", "proof_kind", "proof_date",
                                                                           "exit_situation")}})
                 changed = storage.correct_entry(db, entry_id, {**data, "participant_id": row["participant_id"]},

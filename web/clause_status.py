@@ -131,13 +131,16 @@ def parse_ledger(db, contract: dict[str, Any], text: str):
     return report
 
 
-def import_ledger(db, contract: dict[str, Any], rows: list[dict[str, Any]], *, actor: str) -> dict[str, int]:
+def import_ledger(db, contract: dict[str, Any], rows: list[dict[str, Any]], *, actor: str,
+                  action: str = "import") -> dict[str, int]:
     """Import checked rows in one transaction; the same line imported again changes nothing."""
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     with db.atomic():
         for data in rows:
             profile = storage.profile_by_reference(db, data["profile_reference"]) if data.get("profile_reference") else None
-            participant = {"reference": data["participant_reference"], "profile_id": profile["id"] if profile else None}
+            participant = {"contract_id": contract["id"], "reference": data["participant_reference"]}
+            if profile:  # a line without a Passerelle reference leaves an existing link alone
+                participant["profile_id"] = profile["id"]
             participant.update({k: data[k] for k in ("category", "proof_kind", "proof_date", "exit_situation")
                                 if data.get(k)})
             participant_id = storage.save_participant(db, participant)
@@ -146,7 +149,7 @@ def import_ledger(db, contract: dict[str, Any], rows: list[dict[str, Any]], *, a
                      "participant_id": participant_id}
             existing = storage.find_entry(db, entry["lot_id"], participant_id, entry["month"], entry["modality"])
             if existing is None:
-                storage.create_entry(db, contract["id"], entry, actor=actor, action="import")
+                storage.create_entry(db, contract["id"], entry, actor=actor, action=action)
                 counts["created"] += 1
             elif storage.correct_entry(db, existing["id"], entry, actor=actor, action="import"):
                 counts["updated"] += 1

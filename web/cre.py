@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 
 import eligibility
 import storage
@@ -11,9 +11,10 @@ import workflow
 from matching import FRENCH_LEVELS
 from matching.text import split_list
 
-from . import clause_status, csvio, skillmap, validation
+from . import careers, clause_status, csvio, skillmap, validation
 from .db import get_db
 from .engine import GOOD_MATCH_SCORE, engine, snapshot
+from .auth import audit, current_user
 from .spaces import current_org, space_required
 
 bp = Blueprint("cre", __name__, url_prefix="/cre")
@@ -92,6 +93,7 @@ def _profile_values(row: Mapping[str, Any] | None) -> dict[str, Any]:
         return {"eligibility": [], "experiences": ""}
     values = dict(row)
     values["experiences"] = "\n".join(row.get("experiences") or [])
+    values["consent"] = bool(row.get("consent_at"))
     return values
 
 
@@ -141,8 +143,9 @@ def _save_profile(profile: dict | None):
         return _render_profile_form(values, entries, {}, profile, map_errors)
     if errors or map_errors:
         return _render_profile_form(values, entries, errors, profile, map_errors)
-    row = {**data, "skill_map": entries, "siae_id": _org_id()}
     db = get_db()
+    row = {**_with_consent(data, profile), "skill_map": entries, "siae_id": _org_id(),
+           "rome_code": careers.rome_code(db, *data.get("experiences", []))}
     try:
         if profile is None:
             profile_id = storage.create_profile(db, row)
@@ -151,26 +154,66 @@ def _save_profile(profile: dict | None):
             storage.update_profile(db, profile_id, row)
     except storage.Conflict as exc:
         return _render_profile_form(values, entries, {"reference": str(exc)}, profile)
+    audit("création" if profile is None else "modification", "profile", profile_id)
     flash("Profil enregistré.", "success")
     return redirect(url_for("cre.profile", profile_id=profile_id))
+
+
+def _with_consent(data: dict[str, Any], profile: dict | None) -> dict[str, Any]:
+    """The consent checkbox becomes who recorded the person's agreement, and when."""
+    data = dict(data)
+    given = data.pop("consent", False)
+    if given and not (profile and profile.get("consent_at")):
+        data.update(consent_at=storage.now(), consent_by=current_user()["name"])
+    elif not given:
+        data.update(consent_at=None, consent_by=None)
+    return data
 
 
 @bp.get("/profils/<int:profile_id>")
 def profile(profile_id: int):
     row = _own_profile(profile_id)
+    audit("consultation", "profile", profile_id)
     db = get_db()
     offers = engine().needs_for_profile(db, profile_id, storage.list_needs(db)) if not row["archived"] else []
+    source, paths = careers.career_paths(db, engine().profile_for(row)) if not row["anonymised_at"] else ("", [])
     return render_template(
         "cre/profile.html", profile=row, entries=skillmap.labelled(row["skill_map"], engine().taxonomy),
-        offers=offers[:10], proposals=storage.list_proposals(db, profile_id=profile_id),
+        offers=offers[:10], proposals=storage.list_proposals(db, profile_id=profile_id), paths=paths,
+        paths_source=source,
         categories=eligibility.CATEGORIES, labels=workflow.STATE_LABELS,
     )
+
+
+@bp.get("/profils/<int:profile_id>/donnees.json")
+def export_person(profile_id: int):
+    """Right of access: everything held about the person, as a JSON file."""
+    _own_profile(profile_id)
+    audit("export des données (droit d'accès)", "profile", profile_id)
+    data = storage.person_export(get_db(), profile_id)
+    response = jsonify(data)
+    response.headers["Content-Disposition"] = f'attachment; filename="personne-{profile_id}.json"'
+    return response
+
+
+@bp.post("/profils/<int:profile_id>/anonymiser")
+def anonymise(profile_id: int):
+    """Right to erasure: the person disappears; clause hours they did still count."""
+    _own_profile(profile_id)
+    if request.form.get("confirm") != "ANONYMISER":
+        flash("Pour anonymiser, tapez ANONYMISER dans le champ de confirmation.", "error")
+        return redirect(url_for("cre.profile", profile_id=profile_id))
+    storage.anonymise_profile(get_db(), profile_id)
+    audit("anonymisation (droit à l'effacement)", "profile", profile_id)
+    flash("Personne anonymisée : ses données sont effacées, les heures de clause restent comptées.", "success")
+    return redirect(url_for("cre.profiles"))
 
 
 @bp.post("/profils/<int:profile_id>/archiver")
 def archive_profile(profile_id: int):
     row = _own_profile(profile_id)
     storage.set_profile_archived(get_db(), profile_id, not row["archived"])
+    audit("réactivation" if row["archived"] else "archivage", "profile", profile_id)
     flash("Profil réactivé." if row["archived"] else "Profil archivé : il n'est plus proposé.", "success")
     return redirect(url_for("cre.profile", profile_id=profile_id))
 

@@ -51,12 +51,18 @@ def _location(item: dict) -> dict:
     return {"postcode": loc.get("postcode"), "city": loc.get("city"), "lat": loc.get("lat"), "lon": loc.get("lon")}
 
 
+# Demo people who have not (yet) agreed to be proposed: the consent rule shows on them.
+WITHOUT_CONSENT = {"ACI-MTR-0028", "EI-STD-0026", "GEIQ-CRT-0024"}
+
+
 def profile_row(item: dict) -> dict:
     raw = {**item, **_location(item), "skills_text": ", ".join(item.get("skills", []))}
     data, errors = validation.clean_profile(raw)
     if errors:
         raise ValueError(f"profil de démonstration {item.get('reference')} : {errors}")
-    return {**data, "siae_id": item["siae"]}
+    consent = {} if item["reference"] in WITHOUT_CONSENT else {"consent_at": "2026-01-05T09:00:00+00:00",
+                                                               "consent_by": "démonstration"}
+    return {**data, **consent, "siae_id": item["siae"]}
 
 
 def need_row(item: dict) -> dict:
@@ -97,9 +103,33 @@ def load_demo(db, engine: EngineState) -> dict[str, int]:
                 storage.transition_proposal(db, proposal_id, step, actor="démonstration", reason=reason)
             created += 1
     clause_counts = load_clauses(db)
+    clause_counts["accounts_created"] = load_accounts(db)
     return {"profiles_created": profiles["created"], "profiles_updated": profiles["updated"],
             "needs_created": needs["created"], "needs_updated": needs["updated"], "proposals_created": created,
             **clause_counts}
+
+
+# One account per role, for trying the app: documented in the README, never for production.
+DEMO_PASSWORD = "demo-passerelle"
+DEMO_ACCOUNTS = [
+    ("cre@demo.passerelle.fr", "Nadia (CRE)", "cre", "S1"),
+    ("cre.insertion@demo.passerelle.fr", "Karim (CIP)", "cre", "S4"),
+    ("employeur@demo.passerelle.fr", "Claire (Filéa Câblage)", "employer", "E14"),
+    ("acheteur@demo.passerelle.fr", "Marc (Ville de Montreuil)", "buyer", "B1"),
+    ("admin@demo.passerelle.fr", "Administrateur", "admin", None),
+]
+
+
+def load_accounts(db) -> int:
+    from werkzeug.security import generate_password_hash
+
+    created = 0
+    for email, name, role, org_id in DEMO_ACCOUNTS:
+        if storage.user_by_email(db, email) is None:
+            storage.create_user(db, email=email, name=name, role=role, org_id=org_id,
+                                password_hash=generate_password_hash(DEMO_PASSWORD))
+            created += 1
+    return created
 
 
 def load_clauses(db) -> dict[str, int]:
@@ -127,18 +157,19 @@ def load_clauses(db) -> dict[str, int]:
                     storage.save_lot(db, {**data, "contract_id": contract["id"]})
             for lot in storage.list_lots(db, contract["id"]):
                 lots[(c["reference"], lot["number"])] = (contract, lot["id"])
-        participants = {}
-        for p in spec["participants"]:
-            profile = storage.profile_by_reference(db, p["profile_reference"]) if p.get("profile_reference") else None
-            row = {k: v for k, v in p.items() if k != "profile_reference"}
-            participants[p["reference"]] = storage.save_participant(db, {**row, "profile_id": profile and profile["id"]})
+        people = {p["reference"]: p for p in spec["participants"]}
         for e in spec["entries"]:
             contract, lot_id = lots[(e["contract"], e["lot"])]
+            p = people[e["participant"]]
+            profile = storage.profile_by_reference(db, p["profile_reference"]) if p.get("profile_reference") else None
+            row = {k: v for k, v in p.items() if k != "profile_reference"}
+            participant_id = storage.save_participant(db, {**row, "contract_id": contract["id"],
+                                                           "profile_id": profile and profile["id"]})
             for month in clauses.month_range(e["from"], e["to"]):
-                if storage.find_entry(db, lot_id, participants[e["participant"]], month, e["modality"]):
+                if storage.find_entry(db, lot_id, participant_id, month, e["modality"]):
                     continue
                 storage.create_entry(db, contract["id"], {
-                    "lot_id": lot_id, "participant_id": participants[e["participant"]], "month": month,
+                    "lot_id": lot_id, "participant_id": participant_id, "month": month,
                     "hours": e["hours"], "modality": e["modality"], "employer_name": e["employer_name"],
                     "contract_type": e["contract_type"]}, actor="démonstration", action="import")
                 created["ledger_lines_created"] += 1

@@ -14,9 +14,10 @@ import storage
 import workflow
 from matching import FRENCH_LEVELS
 
-from . import csvio, skillmap, validation
+from . import careers, csvio, skillmap, validation
 from .db import get_db
 from .engine import engine
+from .auth import audit
 from .spaces import current_org, space_required
 
 bp = Blueprint("employer", __name__, url_prefix="/employeur")
@@ -113,8 +114,8 @@ def _save_need(need: dict | None):
         return _render_need_form(values, entries, {}, need, map_errors)
     if errors or map_errors:
         return _render_need_form(values, entries, errors, need, map_errors)
-    row = {**data, "skill_map": entries, "employer_id": _org_id()}
     db = get_db()
+    row = {**data, "skill_map": entries, "employer_id": _org_id(), "rome_code": careers.rome_code(db, data.get("title", ""))}
     try:
         if need is None:
             need_id = storage.create_need(db, row)
@@ -156,6 +157,10 @@ def proposals():
 def proposal(proposal_id: int):
     row = _own_proposal(proposal_id)
     db = get_db()
+    if not row.get("consent_at"):
+        # The person withdrew consent (or was erased): nothing about them is shown any more.
+        return render_template("employer/withdrawn.html", proposal=row, labels=workflow.STATE_LABELS)
+    audit("consultation d'une candidature", "proposal", proposal_id)
     if row["status"] == workflow.PROPOSED:
         row = storage.transition_proposal(db, proposal_id, workflow.SEEN, actor=current_org()["name"])
     profile = storage.get_profile(db, row["profile_id"])
@@ -213,6 +218,8 @@ def export_needs():
 
 @bp.get("/export/candidatures.csv")
 def export_proposals():
-    rows = [{**p, "employer": p["employer_name"], "profile_reference": None}
+    # As on the pages: a person who withdrew consent (or was erased) is no longer named to the employer.
+    rows = [{**p, "employer": p["employer_name"], "profile_reference": None,
+             "first_name": p["first_name"] if p.get("consent_at") else "Candidature retirée"}
             for p in storage.list_proposals(get_db(), employer_id=_org_id())]
     return csvio.response(csvio.export(rows, csvio.PROPOSAL_COLUMNS), "candidatures.csv")

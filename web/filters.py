@@ -19,5 +19,16 @@ def date_fr(value: str | None, with_time: bool = False) -> str:
         return value
 
 
+def num(value: float | int | None, digits: int = 1) -> str:
+    """French number display: 43.8 -> "43,8", 70.0 -> "70", 1000000 -> "1 000 000"."""
+    if value is None:
+        return ""
+    text = f"{float(value):,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+    if "," in text:
+        text = text.rstrip("0").rstrip(",")
+    return text
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(date_fr)
+    app.add_template_filter(num)

@@ -1,7 +1,12 @@
 """The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json.
 
 tests/web/test_openapi.py checks that it lists exactly the routes the app
-has, and validates real responses against these schemas.
+has, and validates real responses against these schemas;
+tests/web/test_api_fuzz.py lets schemathesis loose on it.
+
+Every operation needs an API token (``Authorization: Bearer …``, security
+scheme ``bearerAuth``) except the two public ones (``/map`` and this
+document), which say ``security: []``.
 """
 from __future__ import annotations
 
@@ -92,7 +97,14 @@ PROFILE_FIELDS = {
     "eligibility": {"type": "array", "items": {"type": "string", "enum": list(eligibility.CATEGORIES)}},
     "notes": {"type": "string", "description": "notes de la CRE, jamais montrées à un employeur"},
 }
+# Writing only: the person's agreement to be proposed to employers (recorded as consent_at / consent_by).
+CONSENT_INPUT = {"consent": {"type": "boolean", "description": "accord de la personne pour être proposée aux "
+                                                                "employeurs ; false le retire"}}
+# Reading only: when and by whom the agreement was recorded (null: no agreement, or withdrawn).
+CONSENT_OUTPUT = {"consent_at": NULLABLE_STRING, "consent_by": NULLABLE_STRING}
 STATUS = {"type": "string", "enum": list(workflow.STATE_LABELS)}
+# Accepted for older clients, but the author is always the owner of the token.
+IGNORED = {"type": "string", "deprecated": True, "description": "ignoré : l'auteur est le titulaire du jeton"}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"], "properties": {
@@ -108,16 +120,18 @@ SCHEMAS: dict[str, Any] = {
         "skill_map": {"type": "array", "items": SKILL_MAP_ENTRY},
         "status": {"type": "string", "enum": ["ouvert", "pourvu", "ferme"]},
         "created_at": {"type": "string"}, "updated_at": {"type": "string"}}},
-    "NeedInput": {"type": "object", "required": ["employer_id", "title", "contract"], "properties": {
-        "employer_id": {"type": "string"}, **NEED_INPUT_FIELDS}},
+    "NeedInput": {"type": "object", "required": ["title", "contract"], "properties": {
+        "employer_id": {"type": "string", "description": "l'employeur du jeton (seul permis, par défaut)"},
+        **NEED_INPUT_FIELDS}},
     "NeedPatch": {"type": "object", "properties": {**NEED_INPUT_FIELDS, "status": {"type": "string", "enum": ["ouvert", "pourvu", "ferme"]}}},
     "Profile": {"type": "object", "required": ["id", "reference", "first_name", "siae_id", "skill_map", "archived"], "properties": {
-        "id": {"type": "integer"}, "siae_id": {"type": "string"}, **PROFILE_FIELDS,
+        "id": {"type": "integer"}, "siae_id": {"type": "string"}, **PROFILE_FIELDS, **CONSENT_OUTPUT,
         "skill_map": {"type": "array", "items": SKILL_MAP_ENTRY}, "archived": {"type": "boolean"},
         "created_at": {"type": "string"}, "updated_at": {"type": "string"}}},
-    "ProfileInput": {"type": "object", "required": ["siae_id", "reference", "first_name"], "properties": {
-        "siae_id": {"type": "string"}, **PROFILE_FIELDS}},
-    "ProfilePatch": {"type": "object", "properties": {**PROFILE_FIELDS, "archived": {"type": "boolean"}}},
+    "ProfileInput": {"type": "object", "required": ["reference", "first_name"], "properties": {
+        "siae_id": {"type": "string", "description": "la structure de la CRE (seule permise, par défaut)"},
+        **PROFILE_FIELDS, **CONSENT_INPUT}},
+    "ProfilePatch": {"type": "object", "properties": {**PROFILE_FIELDS, **CONSENT_INPUT, "archived": {"type": "boolean"}}},
     "Matches": {"type": "object", "required": ["need", "results"], "properties": {
         "need": {"type": "integer"}, "results": {"type": "array", "items": MATCH}}},
     "Proposal": {"type": "object", "required": ["id", "need_id", "profile_id", "status", "score", "explanation"], "properties": {
@@ -126,13 +140,15 @@ SCHEMAS: dict[str, Any] = {
         "score": {"type": "number"}, "explanation": {"type": "object"}, "need_title": NULLABLE_STRING,
         "employer_id": NULLABLE_STRING, "first_name": NULLABLE_STRING, "proposed_by": NULLABLE_STRING,
         "created_at": {"type": "string"}, "updated_at": {"type": "string"},
+        "withdrawn": {"type": "boolean", "description": "vu par un employeur : la personne a retiré son accord "
+                                                        "(prénom, message et explication masqués)"},
         "events": {"type": "array", "items": {"type": "object"}}}},
     "ProposalInput": {"type": "object", "required": ["need_id", "profile_id"], "properties": {
         "need_id": {"type": "integer"}, "profile_id": {"type": "integer"}, "message": {"type": "string"},
-        "proposed_by": {"type": "string"}}},
+        "proposed_by": IGNORED}},
     "Transition": {"type": "object", "required": ["status"], "properties": {
         "status": STATUS, "reason": {"type": ["string", "null"], "enum": [*workflow.REFUSAL_REASONS, None]},
-        "note": {"type": "string"}, "actor": {"type": "string"}}},
+        "note": {"type": "string"}, "actor": IGNORED}},
 }
 
 
@@ -142,89 +158,106 @@ def document() -> dict[str, Any]:
     invalid = _error("Champs invalides (détail dans « fields »)")
     conflict = _error("Conflit : doublon ou passage d'état impossible")
     not_json = _error("Corps non JSON")
+    unauthorized = _error("Jeton d'API absent, inconnu ou révoqué")
+    forbidden = _error("Interdit à ce rôle ou hors de son organisation")
 
     def body(schema: str) -> dict[str, Any]:
         return {"required": True, "content": {"application/json": {"schema": _ref(schema)}}}
 
+    paths: dict[str, Any] = {
+        "/map": {"get": {"summary": "Comment un texte libre est compris", "operationId": "mapText",
+                         "parameters": [_query("text", {"type": "string", "maxLength": 4000}, "texte libre")],
+                         "security": [],
+                         "responses": {"200": _json(_ref("Mapping"), "Compétences reconnues"), "400": bad}}},
+        "/openapi.json": {"get": {"summary": "Cette description", "operationId": "openapi", "security": [],
+                                  "responses": {"200": _json({"type": "object"}, "Document OpenAPI")}}},
+        "/needs": {
+            "get": {"summary": "Besoins", "operationId": "listNeeds", "parameters": [
+                _query("status", {"type": "string", "enum": ["ouvert", "pourvu", "ferme", "tous"]}, "statut (ouvert par défaut)"),
+                _query("employer_id", {"type": "string"}, "un employeur (ignoré pour un employeur : les siens)")],
+                "responses": {"200": _json({"type": "array", "items": _ref("Need")}, "Liste"), "400": bad}},
+            "post": {"summary": "Publier un besoin", "operationId": "createNeed", "requestBody": body("NeedInput"),
+                     "responses": {"201": _json(_ref("Need"), "Créé"), "400": bad, "409": conflict,
+                                   "415": not_json, "422": invalid}},
+        },
+        "/needs/{need_id}": {
+            "parameters": [_id_param("need_id")],
+            "get": {"summary": "Un besoin", "operationId": "getNeed",
+                    "responses": {"200": _json(_ref("Need"), "Le besoin"), "404": missing}},
+            "patch": {"summary": "Modifier un besoin", "operationId": "patchNeed", "requestBody": body("NeedPatch"),
+                      "responses": {"200": _json(_ref("Need"), "Modifié"), "400": bad, "404": missing,
+                                    "409": conflict, "415": not_json, "422": invalid}},
+        },
+        "/needs/{need_id}/matches": {
+            "parameters": [_id_param("need_id")],
+            "get": {"summary": "Candidats classés et expliqués", "operationId": "needMatches", "parameters": [
+                _query("top", {"type": "integer", "minimum": 1, "maximum": 100}, "nombre (10 par défaut)"),
+                _query("max_distance_km", {"type": "number", "exclusiveMinimum": 0}, "filtre de distance"),
+                _query("include_blocked", {"type": "string", "enum": ["true", "false"]}, "candidats bloqués inclus"),
+                _query("siae_id", {"type": "string"}, "la structure de la CRE (seule permise, par défaut)")],
+                "responses": {"200": _json(_ref("Matches"), "Classement"), "400": bad, "404": missing}},
+        },
+        "/profiles": {
+            "get": {"summary": "Profils", "operationId": "listProfiles", "parameters": [
+                _query("siae_id", {"type": "string"}, "la structure de la CRE (seule permise, par défaut)"),
+                _query("archived", {"type": "string", "enum": ["true", "false"]}, "inclure les archivés")],
+                "responses": {"200": _json({"type": "array", "items": _ref("Profile")}, "Liste")}},
+            "post": {"summary": "Créer un profil", "operationId": "createProfile", "requestBody": body("ProfileInput"),
+                     "responses": {"201": _json(_ref("Profile"), "Créé"), "400": bad, "409": conflict,
+                                   "415": not_json, "422": invalid}},
+        },
+        "/profiles/{profile_id}": {
+            "parameters": [_id_param("profile_id")],
+            "get": {"summary": "Un profil", "operationId": "getProfile",
+                    "responses": {"200": _json(_ref("Profile"), "Le profil"), "404": missing}},
+            "patch": {"summary": "Modifier ou archiver un profil", "operationId": "patchProfile",
+                      "requestBody": body("ProfilePatch"),
+                      "responses": {"200": _json(_ref("Profile"), "Modifié"), "400": bad, "404": missing,
+                                    "409": conflict, "415": not_json, "422": invalid}},
+        },
+        "/proposals": {
+            "get": {"summary": "Propositions", "operationId": "listProposals", "parameters": [
+                _query("need_id", {"type": "integer", "minimum": 1, "maximum": 999_999_999}, "un besoin"),
+                _query("profile_id", {"type": "integer", "minimum": 1, "maximum": 999_999_999}, "un profil"),
+                _query("status", STATUS, "un état"),
+                _query("siae_id", {"type": "string", "deprecated": True}, "ignoré : la structure de la CRE"),
+                _query("employer_id", {"type": "string", "deprecated": True}, "ignoré : l'employeur du jeton")],
+                "responses": {"200": _json({"type": "array", "items": _ref("Proposal")}, "Liste"), "400": bad}},
+            "post": {"summary": "Proposer une personne pour un besoin", "operationId": "createProposal",
+                     "requestBody": body("ProposalInput"),
+                     "responses": {"201": _json(_ref("Proposal"), "Créée, avec l'explication du moment"),
+                                   "400": bad, "404": missing, "409": conflict, "415": not_json, "422": invalid}},
+        },
+        "/proposals/{proposal_id}": {
+            "parameters": [_id_param("proposal_id")],
+            "get": {"summary": "Une proposition et son historique", "operationId": "getProposal",
+                    "responses": {"200": _json(_ref("Proposal"), "La proposition"), "404": missing}},
+        },
+        "/proposals/{proposal_id}/transitions": {
+            "parameters": [_id_param("proposal_id")],
+            "post": {"summary": "Faire avancer une proposition", "operationId": "transitionProposal",
+                     "requestBody": body("Transition"),
+                     "responses": {"200": _json(_ref("Proposal"), "Nouvel état"), "400": bad, "404": missing,
+                                   "409": conflict, "415": not_json, "422": invalid}},
+        },
+    }
+    # Every operation but the public ones needs a token; the role or the organisation may forbid it.
+    for item in paths.values():
+        for op in item.values():
+            if isinstance(op, dict) and "responses" in op and op.get("security") != []:
+                op["responses"] |= {"401": unauthorized, "403": forbidden}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Passerelle API", "version": "1.0.0",
-                 "description": "Besoins des employeurs, profils des personnes accompagnées, rapprochements et propositions."},
+                 "description": "Besoins des employeurs, profils des personnes accompagnées, rapprochements et "
+                                "propositions. Un jeton d'API (page « Mon compte ») est attendu dans l'en-tête "
+                                "« Authorization: Bearer … », sauf pour /map et ce document."},
         "servers": [{"url": "/api/v1"}],
-        "paths": {
-            "/map": {"get": {"summary": "Comment un texte libre est compris", "operationId": "mapText",
-                             "parameters": [_query("text", {"type": "string", "maxLength": 4000}, "texte libre")],
-                             "responses": {"200": _json(_ref("Mapping"), "Compétences reconnues"), "400": bad}}},
-            "/openapi.json": {"get": {"summary": "Cette description", "operationId": "openapi",
-                                      "responses": {"200": _json({"type": "object"}, "Document OpenAPI")}}},
-            "/needs": {
-                "get": {"summary": "Besoins", "operationId": "listNeeds", "parameters": [
-                    _query("status", {"type": "string", "enum": ["ouvert", "pourvu", "ferme", "tous"]}, "statut (ouvert par défaut)"),
-                    _query("employer_id", {"type": "string"}, "un employeur")],
-                    "responses": {"200": _json({"type": "array", "items": _ref("Need")}, "Liste"), "400": bad}},
-                "post": {"summary": "Publier un besoin", "operationId": "createNeed", "requestBody": body("NeedInput"),
-                         "responses": {"201": _json(_ref("Need"), "Créé"), "400": bad, "409": conflict,
-                                       "415": not_json, "422": invalid}},
-            },
-            "/needs/{need_id}": {
-                "parameters": [_id_param("need_id")],
-                "get": {"summary": "Un besoin", "operationId": "getNeed",
-                        "responses": {"200": _json(_ref("Need"), "Le besoin"), "404": missing}},
-                "patch": {"summary": "Modifier un besoin", "operationId": "patchNeed", "requestBody": body("NeedPatch"),
-                          "responses": {"200": _json(_ref("Need"), "Modifié"), "400": bad, "404": missing,
-                                        "409": conflict, "415": not_json, "422": invalid}},
-            },
-            "/needs/{need_id}/matches": {
-                "parameters": [_id_param("need_id")],
-                "get": {"summary": "Candidats classés et expliqués", "operationId": "needMatches", "parameters": [
-                    _query("top", {"type": "integer", "minimum": 1, "maximum": 100}, "nombre (10 par défaut)"),
-                    _query("max_distance_km", {"type": "number", "exclusiveMinimum": 0}, "filtre de distance"),
-                    _query("include_blocked", {"type": "string", "enum": ["true", "false"]}, "candidats bloqués inclus"),
-                    _query("siae_id", {"type": "string"}, "profils d'une structure")],
-                    "responses": {"200": _json(_ref("Matches"), "Classement"), "400": bad, "404": missing, "422": invalid}},
-            },
-            "/profiles": {
-                "get": {"summary": "Profils", "operationId": "listProfiles", "parameters": [
-                    _query("siae_id", {"type": "string"}, "une structure"),
-                    _query("archived", {"type": "string", "enum": ["true", "false"]}, "inclure les archivés")],
-                    "responses": {"200": _json({"type": "array", "items": _ref("Profile")}, "Liste")}},
-                "post": {"summary": "Créer un profil", "operationId": "createProfile", "requestBody": body("ProfileInput"),
-                         "responses": {"201": _json(_ref("Profile"), "Créé"), "400": bad, "409": conflict,
-                                       "415": not_json, "422": invalid}},
-            },
-            "/profiles/{profile_id}": {
-                "parameters": [_id_param("profile_id")],
-                "get": {"summary": "Un profil", "operationId": "getProfile",
-                        "responses": {"200": _json(_ref("Profile"), "Le profil"), "404": missing}},
-                "patch": {"summary": "Modifier ou archiver un profil", "operationId": "patchProfile",
-                          "requestBody": body("ProfilePatch"),
-                          "responses": {"200": _json(_ref("Profile"), "Modifié"), "400": bad, "404": missing,
-                                        "409": conflict, "415": not_json, "422": invalid}},
-            },
-            "/proposals": {
-                "get": {"summary": "Propositions", "operationId": "listProposals", "parameters": [
-                    _query("need_id", {"type": "integer", "minimum": 1}, "un besoin"),
-                    _query("profile_id", {"type": "integer", "minimum": 1}, "un profil"),
-                    _query("status", STATUS, "un état"), _query("siae_id", {"type": "string"}, "une structure"),
-                    _query("employer_id", {"type": "string"}, "un employeur")],
-                    "responses": {"200": _json({"type": "array", "items": _ref("Proposal")}, "Liste"), "400": bad}},
-                "post": {"summary": "Proposer une personne pour un besoin", "operationId": "createProposal",
-                         "requestBody": body("ProposalInput"),
-                         "responses": {"201": _json(_ref("Proposal"), "Créée, avec l'explication du moment"),
-                                       "400": bad, "404": missing, "409": conflict, "415": not_json, "422": invalid}},
-            },
-            "/proposals/{proposal_id}": {
-                "parameters": [_id_param("proposal_id")],
-                "get": {"summary": "Une proposition et son historique", "operationId": "getProposal",
-                        "responses": {"200": _json(_ref("Proposal"), "La proposition"), "404": missing}},
-            },
-            "/proposals/{proposal_id}/transitions": {
-                "parameters": [_id_param("proposal_id")],
-                "post": {"summary": "Faire avancer une proposition", "operationId": "transitionProposal",
-                         "requestBody": body("Transition"),
-                         "responses": {"200": _json(_ref("Proposal"), "Nouvel état"), "400": bad, "404": missing,
-                                       "409": conflict, "415": not_json, "422": invalid}},
-            },
+        "security": [{"bearerAuth": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
+                                               "description": "jeton d'API d'un compte (CRE, employeur…)"}},
+            "schemas": SCHEMAS,
         },
-        "components": {"schemas": SCHEMAS},
     }

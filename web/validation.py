@@ -6,6 +6,7 @@ field; nothing is stored while that dict is not empty.
 """
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 from typing import Any, Mapping
@@ -107,6 +108,9 @@ class _Cleaner:
             number = (float(re.sub(r"[\s\u00a0\u202f]", "", value).replace(",", "."))
                       if isinstance(value, str) else float(value))
         except (TypeError, ValueError):
+            self.errors[name] = f"{label} : un nombre est attendu."
+            return
+        if not math.isfinite(number):  # "nan", "inf", or 1e400 in JSON: int() would crash on them
             self.errors[name] = f"{label} : un nombre est attendu."
             return
         if integer and number != int(number):
@@ -219,6 +223,8 @@ def clean_profile(raw: Mapping[str, Any], *, partial: bool = False) -> tuple[dic
     c.date("path_end", "Fin de parcours")
     c.multi_choice("eligibility", "Éligibilité", eligibility.CATEGORIES)
     c.text("notes", "Notes", max_length=MAX_LONG_TEXT)
+    if "consent" in raw:
+        c.boolean("consent", "Consentement")
     start, end = c.data.get("path_start"), c.data.get("path_end")
     if start and end and end < start:
         c.errors["path_end"] = "Fin de parcours : elle doit être postérieure au début."

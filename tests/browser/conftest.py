@@ -8,7 +8,11 @@ download is never used.
 
 One server per session, on a copy of the demo database built at session start;
 tests therefore share that database and must not depend on each other's data:
-each one creates what it needs with unique references.
+each one creates what it needs with unique references. Users log in through the
+login form with the demo accounts (``web/demo.py``); the server runs with the
+real security settings (Secure session cookie, CSRF tokens checked on every
+form), only the per-address login rate limit is off so that one session can
+log in many times.
 """
 from __future__ import annotations
 
@@ -18,9 +22,12 @@ import threading
 from pathlib import Path
 
 import pytest
+from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
+import storage
 from app import create_app
+from web.db import get_db
 
 try:
     from playwright.sync_api import sync_playwright
@@ -77,13 +84,26 @@ def browser_demo_db(tmp_path_factory) -> Path:
     return path
 
 
+# The production settings, but for the login rate limit (10 per minute and per address: the tests log in
+# far more often than that). The session cookie stays Secure: Chromium treats http://127.0.0.1 as a secure
+# origin and keeps such a cookie, so the real configuration is the one tested. CSRF stays on: the browser
+# submits the tokens the pages carry, which checks end to end that every form has one.
+LIVE_CONFIG = {"TESTING": True, "SECRET_KEY": "browser-tests", "SESSION_COOKIE_SECURE": True,
+               "WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": False}
+
+
 @pytest.fixture(scope="session")
-def live_server(browser_demo_db, tmp_path_factory):
-    """Base URL of the app served by werkzeug on 127.0.0.1 (random port), on a copy of the demo database."""
+def live_app(browser_demo_db, tmp_path_factory):
+    """The app the browser talks to, on a copy of the demo database (with the demo accounts)."""
     path = tmp_path_factory.mktemp("browser-server") / "passerelle.sqlite"
     shutil.copy(browser_demo_db, path)
-    app = create_app({"TESTING": True, "DATABASE": str(path), "SECRET_KEY": "browser-tests"})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    return create_app({**LIVE_CONFIG, "DATABASE": str(path)})
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    """Base URL of the app served by werkzeug on 127.0.0.1 (random port)."""
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="passerelle-e2e", daemon=True)
     thread.start()
     try:
@@ -92,6 +112,25 @@ def live_server(browser_demo_db, tmp_path_factory):
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def make_account(live_app):
+    """Create (once) an account with a password, straight in the app's storage; returns its email.
+
+    For organisations without a demo account (B2, for instance): ``make_account("buyer", "B2", password)``.
+    """
+
+    def make(role: str, org_id: str | None, password: str, *, name: str | None = None) -> str:
+        email = f"{role}.{(org_id or 'admin').lower()}@e2e.passerelle.test"
+        with live_app.app_context():
+            db = get_db()
+            if storage.user_by_email(db, email) is None:
+                storage.create_user(db, email=email, name=name or f"E2E {role} {org_id or ''}".strip(), role=role,
+                                    org_id=org_id, password_hash=generate_password_hash(password))
+        return email
+
+    return make
 
 
 @pytest.fixture(scope="session")
@@ -120,7 +159,7 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def page(browser, live_server, request, artifacts_dir):
-    """A fresh page in a new context (no cookies: no space chosen), French locale, desktop size.
+    """A fresh page in a new context (no cookies: logged out), French locale, desktop size.
 
     Uncaught JavaScript errors fail the test; a failed test leaves a screenshot
     in test-artifacts/.

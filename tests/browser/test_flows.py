@@ -3,8 +3,10 @@
 Locators are the accessible ones (label, role, text) so that a broken label or
 role breaks a test. The demo data (``data/demo``) provides S1 (the Montreuil
 ressourcerie, with Irina, a seamstress), E14 (Filéa Câblage) and its need
-N028 « Câbleur / câbleuse filaire H/F ». Each test creates what it changes,
-with unique references, so tests can run alone or in any order.
+N028 « Câbleur / câbleuse filaire H/F », and one account for each (Nadia, CRE
+of S1; Claire, employer E14): users log in through the login form, and change
+space by logging out and in as another account. Each test creates what it
+changes, with unique references, so tests can run alone or in any order.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import re
 import uuid
 
 import pytest
+from browser_helpers import CRE_S1, DEMO_PASSWORD, EMPLOYER_E14, login, logout
 
 try:
     from playwright.sync_api import Page, expect
@@ -20,10 +23,10 @@ except ImportError:  # conftest.py then skips every test here, saying why
 
 pytestmark = pytest.mark.browser
 
-S1 = "S1"    # Le Grenier des Murs-à-Pêches — ressourcerie solidaire (Montreuil)
-E14 = "E14"  # Filéa Câblage (Les Ulis)
+S1_NAME = "Le Grenier des Murs-à-Pêches — ressourcerie solidaire"  # S1, Montreuil
 CABLEUR = "Câbleur / câbleuse filaire H/F"  # need N028 of E14
 SKILLS_LABEL = "Compétences (séparées par des virgules"
+CONSENT_LABEL = "La personne accepte que son profil soit proposé à des employeurs"
 PHONE = {"width": 390, "height": 844}
 # What an employer must never read about a proposed person.
 ELIGIBILITY_WORDS = ("RSA", "RQTH", "AAH", "éligibilité", "Éligibilité")
@@ -34,23 +37,16 @@ def unique(prefix: str) -> str:
 
 
 # -- steps a user takes ---------------------------------------------------------
-def enter_cre(page: Page, org_id: str = S1) -> None:
-    page.goto("/")
-    page.get_by_label("Votre structure").select_option(org_id)
-    page.get_by_role("button", name="Entrer dans l'espace CRE").click()
-    expect(page.get_by_role("heading", level=1, name="Tableau de bord")).to_be_visible()
+def enter_cre(page: Page, email: str = CRE_S1) -> None:
+    """Log in as the CRE of S1 (Nadia): ends on the dashboard."""
+    login(page, email)
+    expect(page.get_by_role("banner")).to_contain_text("Le Grenier des Murs-à-Pêches")
 
 
-def enter_employer(page: Page, org_id: str = E14) -> None:
-    page.goto("/")
-    page.get_by_label("Votre entreprise").select_option(org_id)
-    page.get_by_role("button", name="Entrer dans l'espace employeur").click()
-    expect(page.get_by_role("heading", level=1, name="Mes besoins de recrutement")).to_be_visible()
-
-
-def change_space(page: Page) -> None:
-    page.get_by_role("button", name="Changer d'espace").click()
-    expect(page.get_by_role("heading", level=1, name="Passerelle")).to_be_visible()
+def enter_employer(page: Page, email: str = EMPLOYER_E14) -> None:
+    """Log in as the employer E14 (Claire, Filéa Câblage): ends on « Mes besoins de recrutement »."""
+    login(page, email)
+    expect(page.get_by_role("banner")).to_contain_text("Filéa Câblage")
 
 
 def menu(page: Page, name: str) -> None:
@@ -58,8 +54,12 @@ def menu(page: Page, name: str) -> None:
 
 
 def create_profile(page: Page, *, reference: str, first_name: str, skills: str, postcode: str = "93100",
-                   french_level: str = "B1", eligibility: tuple[str, ...] = (), notes: str = "") -> None:
-    """Through the form, from the CRE space; ends on the new profile's page."""
+                   french_level: str = "B1", eligibility: tuple[str, ...] = (), notes: str = "",
+                   consent: bool = True) -> None:
+    """Through the form, from the CRE space; ends on the new profile's page.
+
+    ``consent``: the person agreed to be proposed to employers (without it, they cannot be).
+    """
     menu(page, "Personnes")
     page.get_by_role("link", name="Nouveau profil").click()
     page.get_by_label("Référence").fill(reference)
@@ -71,6 +71,8 @@ def create_profile(page: Page, *, reference: str, first_name: str, skills: str, 
         page.get_by_label(label).check()
     if notes:
         page.get_by_label("Notes de la CRE").fill(notes)
+    if consent:
+        page.get_by_label(CONSENT_LABEL).check()
     page.get_by_role("button", name="Enregistrer le profil").click()
     expect(page.get_by_role("status")).to_have_text("Profil enregistré.")
     expect(page.get_by_role("heading", level=1)).to_contain_text(first_name)
@@ -110,7 +112,7 @@ def search_profiles(page: Page, text: str) -> None:
 def focus_outline(page: Page) -> dict:
     return page.evaluate("""() => {
         const e = document.activeElement, s = getComputedStyle(e);
-        return {tag: e.tagName, text: (e.innerText || e.value || '').trim().slice(0, 60),
+        return {tag: e.tagName, id: e.id, text: (e.innerText || e.value || '').trim().slice(0, 60),
                 style: s.outlineStyle, width: parseFloat(s.outlineWidth) || 0};
     }""")
 
@@ -262,7 +264,7 @@ def test_employer_sees_the_proposal_and_marks_the_hire(page: Page):
     open_cableur_need(page)
     propose(page, "Solveig", message)
 
-    change_space(page)
+    logout(page)
     enter_employer(page)
     menu(page, "Candidatures reçues")
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name="Solveig", exact=True))
@@ -289,7 +291,7 @@ def test_employer_sees_the_proposal_and_marks_the_hire(page: Page):
     history = page.get_by_role("region", name="Historique")
     expect(history.get_by_role("listitem").last).to_contain_text("Filéa Câblage : Embauchée")
 
-    change_space(page)
+    logout(page)
     enter_cre(page)
     menu(page, "Propositions")
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name="Solveig", exact=True))
@@ -347,44 +349,52 @@ def test_bad_input_keeps_what_was_typed(page: Page):
 
 
 # -- 5 ---------------------------------------------------------------------------
-def test_home_page_works_with_the_keyboard_and_shows_focus(page: Page):
+def test_login_page_works_with_the_keyboard_and_shows_focus(page: Page):
     page.goto("/")
-    structure = page.get_by_label("Votre structure")
-    seen = []
-    for _ in range(10):
+    expect(page).to_have_url(re.compile(r"/connexion$"))  # logged out: the home page is the login page
+    email, password = page.get_by_label("Adresse électronique"), page.get_by_label("Mot de passe", exact=True)
+    expected = [("A", "Aller au contenu"), ("A", "Passerelle"), ("INPUT", "email"), ("INPUT", "password"),
+                ("BUTTON", "Se connecter")]
+    for tag, name in expected:
         page.keyboard.press("Tab")
         focused = focus_outline(page)
-        seen.append(focused)
-        if focused["tag"] in ("A", "BUTTON", "SELECT"):
-            assert focused["style"] != "none" and focused["width"] > 0, f"focus invisible : {focused}"
-        if structure.evaluate("e => e === document.activeElement"):
-            break
-    expect(structure).to_be_focused()
-    assert [f["text"] for f in seen[:2]] == ["Aller au contenu", "Passerelle"], seen
-    page.keyboard.type("Le Grenier")  # type-ahead on the closed select
-    expect(structure).to_have_value(S1)
-    page.keyboard.press("Tab")
-    enter = page.get_by_role("button", name="Entrer dans l'espace CRE")
-    expect(enter).to_be_focused()
-    assert focus_outline(page)["style"] != "none"
+        assert (focused["tag"], focused["id"] or focused["text"]) == (tag, name), (name, focused)
+        assert focused["style"] != "none" and focused["width"] > 0, f"focus invisible : {focused}"
+        if name == "email":
+            expect(email).to_be_focused()
+            page.keyboard.type(CRE_S1)
+        elif name == "password":
+            expect(password).to_be_focused()
+            page.keyboard.type(DEMO_PASSWORD)
+    expect(page.get_by_role("button", name="Se connecter")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1, name="Tableau de bord")).to_be_visible()
-    expect(page.get_by_role("banner")).to_contain_text("Le Grenier des Murs-à-Pêches")
+    expect(page.get_by_role("banner")).to_contain_text(S1_NAME)
 
     # Skip link first, visible when focused; then every header link and button shows its focus.
     page.keyboard.press("Tab")
     skip = page.get_by_role("link", name="Aller au contenu")
     expect(skip).to_be_focused()
     expect(skip).to_be_in_viewport()
-    nav_links = ["Passerelle", "Tableau de bord", "Personnes", "Besoins", "Propositions", "Essai", "Changer d'espace"]
-    for name in nav_links:
+    header = ["Passerelle", "Tableau de bord", "Personnes", "Besoins", "Propositions", "Essai", "Clauses",
+              f"Nadia (CRE) · {S1_NAME}", "Se déconnecter"]
+    for name in header:
         page.keyboard.press("Tab")
         focused = focus_outline(page)
-        assert focused["text"] == name, (name, focused)
+        assert focused["text"] == name[:60], (name, focused)
         assert focused["style"] != "none" and focused["width"] > 0, f"focus invisible : {focused}"
     page.keyboard.press("Shift+Tab")
-    page.keyboard.press("Enter")  # « Essai »
-    expect(page).to_have_url(re.compile(r"/cre/essai$"))
+    page.keyboard.press("Enter")  # the user's name: « Mon compte »
+    expect(page.get_by_role("heading", level=1, name="Mon compte")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/compte$"))
+
+    # Logging out with the keyboard too.
+    logout_button = page.get_by_role("button", name="Se déconnecter")
+    logout_button.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1, name="Connexion à Passerelle")).to_be_visible()
+    page.goto("/cre/")
+    expect(page.get_by_role("heading", level=1, name="Connexion à Passerelle")).to_be_visible()
 
 
 # -- 6 ---------------------------------------------------------------------------
@@ -429,3 +439,143 @@ def test_csv_import_reports_the_bad_line_then_imports_without_duplicates(page: P
 
     search_profiles(page, f"CSV-{tag}")
     expect(profile_rows(page)).to_have_count(2)
+
+
+# -- 7 ---------------------------------------------------------------------------
+def consent_fact(page: Page):
+    """The « Consentement » value (dd) on a person's page."""
+    return page.get_by_role("term").filter(has_text="Consentement").locator("xpath=following-sibling::dd[1]")
+
+
+def test_without_consent_a_person_cannot_be_proposed_nor_seen_by_the_employer(page: Page):
+    reference = unique("ACI-E2E")
+    enter_cre(page)
+    create_profile(page, reference=reference, first_name="Maëlys", consent=False,
+                   skills="soudure à l'étain, couture, travail minutieux")
+    expect(consent_fact(page)).to_have_text("non recueilli : la personne ne peut pas être proposée")
+
+    # The form is offered under the candidate, but the proposal is refused, in French, and nothing is recorded.
+    open_cableur_need(page)
+    item = candidate(page, "Maëlys")
+    item.get_by_text("Proposer Maëlys", exact=True).click()
+    item.get_by_label("Message à l'employeur").fill("Maëlys est très minutieuse.")
+    item.get_by_role("button", name="Proposer la candidature").click()
+    expect(page.get_by_role("heading", level=1, name=CABLEUR)).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_text(
+        "Cette personne n'a pas donné son accord pour être proposée aux employeurs : "
+        "recueillez son consentement d'abord")
+    expect(candidate(page, "Maëlys")).not_to_contain_text("Déjà proposé(e)")
+    menu(page, "Propositions")
+    expect(page.get_by_role("link", name="Maëlys", exact=True)).to_have_count(0)
+
+    # Consent recorded: the proposal goes through.
+    menu(page, "Personnes")
+    search_profiles(page, reference)
+    page.get_by_role("link", name="Maëlys", exact=True).click()
+    page.get_by_role("link", name="Modifier").click()
+    expect(page.get_by_label(CONSENT_LABEL)).not_to_be_checked()
+    page.get_by_label(CONSENT_LABEL).check()
+    page.get_by_role("button", name="Enregistrer le profil").click()
+    expect(page.get_by_role("status")).to_have_text("Profil enregistré.")
+    expect(consent_fact(page)).to_have_text(re.compile(r"^recueilli le \d{2}/\d{2}/\d{4} par Nadia \(CRE\)$"))
+    profile_url = page.url
+    open_cableur_need(page)
+    propose(page, "Maëlys", "Maëlys est très minutieuse.")
+    cre_proposal_url = page.url
+
+    # Consent withdrawn after the proposal: the employer no longer sees anything about the person.
+    page.goto(profile_url)
+    page.get_by_role("link", name="Modifier").click()
+    page.get_by_label(CONSENT_LABEL).uncheck()
+    page.get_by_role("button", name="Enregistrer le profil").click()
+    expect(consent_fact(page)).to_contain_text("non recueilli")
+
+    logout(page)
+    enter_employer(page)
+    menu(page, "Candidatures reçues")
+    expect(page.get_by_role("main")).not_to_contain_text("Maëlys")
+    withdrawn = page.get_by_role("row").filter(has=page.get_by_role("link", name="Candidature retirée"))
+    expect(withdrawn.filter(has_text=CABLEUR).first).to_be_visible()
+    menu(page, "Mes besoins")
+    page.get_by_role("link", name=CABLEUR, exact=True).click()
+    expect(page.get_by_role("main")).not_to_contain_text("Maëlys")
+    export = page.request.get("/employeur/export/candidatures.csv")
+    assert export.ok, export.status
+    assert "Maëlys" not in export.text(), "l'export CSV de l'employeur montre une personne sans consentement"
+    assert reference not in export.text()
+    # The CRE's own page of the proposal is not the employer's: it answers 403.
+    response = page.goto(cre_proposal_url)
+    assert response is not None and response.status == 403, response and response.status
+    expect(page.get_by_role("main")).not_to_contain_text("Maëlys")
+
+
+# -- 8 ---------------------------------------------------------------------------
+CSP_SCRIPT_CHECK = """() => new Promise(resolve => {
+    const seen = [];
+    document.addEventListener('securitypolicyviolation', e => seen.push(e.effectiveDirective));
+    const script = document.createElement('script');
+    script.textContent = 'window.__inlineScriptRan = true;';
+    document.body.appendChild(script);
+    const button = document.createElement('button');
+    button.setAttribute('onclick', 'window.__inlineHandlerRan = true;');
+    document.body.appendChild(button);
+    button.click();
+    setTimeout(() => resolve({script: window.__inlineScriptRan === true, handler: window.__inlineHandlerRan === true,
+                              violations: seen}), 500);
+})"""
+
+
+def directives(policy: str) -> dict[str, list[str]]:
+    found = {}
+    for part in policy.split(";"):
+        name, *sources = part.split()
+        found.setdefault(name.lower(), sources)
+    return found
+
+
+def test_employer_pages_show_no_eligibility_and_forbid_inline_scripts(page: Page):
+    reference = unique("ACI-E2E")
+    categories = ("Bénéficiaire du RSA", "Reconnaissance de la qualité de travailleur handicapé",
+                  "Bénéficiaire de l'AAH", "Demandeur d'emploi de longue durée (12 mois et plus)")
+    enter_cre(page)
+    create_profile(page, reference=reference, first_name="Théodora", eligibility=categories,
+                   skills="couture, soudure à l'étain, travail minutieux")
+    open_cableur_need(page)
+    propose(page, "Théodora", "Théodora coud depuis longtemps ; elle aime le travail précis.")
+    logout(page)
+    enter_employer(page)
+
+    def check_page(what: str) -> None:
+        text, html = page.locator("body").inner_text(), page.content()
+        for word in ELIGIBILITY_WORDS + ("Bénéficiaire", "handicap", "longue durée", reference):
+            assert word not in text, f"{what} : l'employeur voit « {word} »"
+        for label in categories:
+            assert label not in html, f"{what} : « {label} » est dans le code de la page"
+
+    check_page("Mes besoins")
+    page.get_by_role("link", name=CABLEUR, exact=True).click()
+    expect(page.get_by_role("heading", level=1, name=CABLEUR)).to_be_visible()
+    check_page("le besoin N028")
+    menu(page, "Candidatures reçues")
+    check_page("Candidatures reçues")
+    page.get_by_role("row").filter(has=page.get_by_role("link", name="Théodora", exact=True)).get_by_role(
+        "link", name="Théodora", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Candidature de Théodora — {CABLEUR}")
+    check_page("la candidature")
+
+    # The page's own response headers: a strict Content-Security-Policy, no caching of personal data.
+    response = page.goto(page.url)
+    assert response is not None and response.ok
+    headers = response.headers
+    policy = directives(headers["content-security-policy"])
+    scripts = policy.get("script-src", policy.get("default-src"))
+    assert scripts == ["'self'"], policy
+    for name in ("script-src-elem", "script-src-attr"):
+        assert name not in policy, policy  # nothing loosens script-src for elements or attributes
+    assert policy.get("object-src") == ["'none'"] and policy.get("frame-ancestors") == ["'none'"], policy
+    assert headers.get("x-content-type-options") == "nosniff"
+    assert headers.get("cache-control") == "no-store"
+    # And the browser applies it: neither an inline script nor an inline event handler runs.
+    result = page.evaluate(CSP_SCRIPT_CHECK)
+    assert result["script"] is False and result["handler"] is False, result
+    assert {"script-src-elem", "script-src-attr"} <= set(result["violations"]), result

@@ -15,7 +15,7 @@ from matching.text import fold, normalise, split_fragments
         ("employé.e.s polyvalent.e.s", "employé polyvalent"),
         ("gardien-nes d'immeuble", "gardien d'immeuble"),
         ("CACES R 489", "caces r489"),           # gap between letter and number
-        ("prépa de cde", "préparation de commande"),  # abbreviations
+        ("prépa de cde", "préparateur de commande"),  # abbreviations: "prépa" is the job (préparateur)
         ("netoyage", "nettoyage"),               # common typo
         ("manutension", "manutention"),
         ("Maîtrise de l'œuvre", "maitrise oeuvre"),

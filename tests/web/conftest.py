@@ -13,11 +13,16 @@ from app import create_app
 from web.db import get_db
 from web_helpers import enter
 
+# CSRF and rate limits are switched off for most tests and checked by their own tests;
+# the test client talks plain HTTP, so the session cookie cannot be Secure here.
+TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
+               "SESSION_COOKIE_SECURE": False}
+
 
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
-    app = create_app({"TESTING": True, "DATABASE": str(path), "SECRET_KEY": "test"})
+    app = create_app({**TEST_CONFIG, "DATABASE": str(path)})
     result = app.test_cli_runner().invoke(args=["load-demo"])
     assert result.exit_code == 0, result.output
     return path
@@ -27,12 +32,12 @@ def demo_db(tmp_path_factory):
 def app(demo_db, tmp_path):
     path = tmp_path / "passerelle.sqlite"
     shutil.copy(demo_db, path)
-    return create_app({"TESTING": True, "DATABASE": str(path), "SECRET_KEY": "test"})
+    return create_app({**TEST_CONFIG, "DATABASE": str(path)})
 
 
 @pytest.fixture
 def empty_app(tmp_path):
-    return create_app({"TESTING": True, "DATABASE": str(tmp_path / "empty.sqlite"), "SECRET_KEY": "test"})
+    return create_app({**TEST_CONFIG, "DATABASE": str(tmp_path / "empty.sqlite")})
 
 
 @pytest.fixture

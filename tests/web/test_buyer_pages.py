@@ -50,7 +50,7 @@ def test_lot_formula_is_computed_and_shown(buyer, db):
     [lot] = storage.list_lots(db, cid)
     assert lot["required_hours"] == 833 and lot["clause_mode"] == "calcul"
     page = buyer.get(f"/acheteur/marches/{cid}").get_data(as_text=True)
-    assert "833 h" in page and "1 000 000 € × 50.0 % × 5.0 % ÷ 30.0 €/h" in page
+    assert "833 h" in page and "1\u202f000\u202f000 € × 50 % × 5 % ÷ 30 €/h" in page
 
 
 def test_fixed_hours_and_bad_lot_input(buyer, db):
@@ -168,3 +168,26 @@ def test_cre_finds_lots_behind_and_eligible_candidates(app, db):
     own = {str(p["id"]): p for p in storage.list_profiles(db, siae_id="S4")}
     assert shown and all(s in own and own[s]["eligibility"] for s in shown)
     assert "Personnes éligibles de votre structure" in page
+
+
+def test_one_buyers_ledger_never_changes_anothers_figures(app, db):
+    """Participants belong to a contract: B2 declaring "CL-0006" as not eligible changes nothing for B1."""
+    from web.clause_status import contract_status
+
+    b1 = storage.contract_by_reference(db, "B1", "2026-MTR-031")
+    before = contract_status(db, b1).total.counted
+    b2 = enter(app.test_client(), "buyer", "B2")
+    theirs = storage.contract_by_reference(db, "B2", "2025-SSDH-042")
+    text = "lot;participant_reference;month;hours;modality;category\n1;CL-0006;2026-03;10;mad_ai;autre\n"
+    b2.post(f"/acheteur/marches/{theirs['id']}/heures/import", data={"action": "importer", "text": text})
+    assert contract_status(db, b1).total.counted == before
+
+
+def test_a_typed_line_is_recorded_as_a_creation(buyer, db):
+    cid = new_contract(buyer, db)
+    buyer.post(f"/acheteur/marches/{cid}/lots/nouveau", data=LOT)
+    lot = storage.list_lots(db, cid)[0]
+    buyer.post(f"/acheteur/marches/{cid}/heures", data={"lot_id": str(lot["id"]), "participant_reference": "T-9",
+                                                       "month": "2026-04", "hours": "35", "modality": "formation"})
+    entry = storage.list_entries(db, cid)[0]
+    assert storage.entry_history(db, entry["id"])[0]["action"] == "création"

@@ -1,0 +1,120 @@
+"""The access matrix: every page route, every role, allowed and denied.
+
+For each route the app serves (the API has its own scoping tests), each role
+(CRE of S1, employer E14, buyer B1, admin, and an anonymous visitor) asks
+for the route on objects of its own organisation where it has any: the
+owning role gets the page, another role gets 403, an anonymous visitor is
+sent to the login page; then a user of the owning role but another
+organisation asks for the same objects and gets 404. A denied answer never
+carries the data: the person's reference and first name are not in it.
+"""
+from __future__ import annotations
+
+import pytest
+
+import storage
+from web.db import get_db
+from web_helpers import enter
+
+ROLE_ORG = {"cre": "S1", "employer": "E14", "buyer": "B1", "admin": None}
+OTHER_ORG = {"cre": "S2", "employer": "E01", "buyer": "B2"}
+OWNER_OF_BLUEPRINT = {"cre": "cre", "employer": "employer", "buyer": "buyer", "admin": "admin"}
+ANY_USER = {"auth.account", "auth.logout"}
+PUBLIC = {"auth.login", "auth.invitation", "home.index"}
+
+
+# Objects a CRE may reach whatever their owner: every employer's needs, every contract's lots.
+SHARED_WITH_CRE = {"need_id", "lot_id"}
+
+
+def _rules():
+    from app import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE": ":memory:"})
+    return sorted((r for r in app.url_map.iter_rules()
+                   if not r.endpoint.startswith(("api.", "static")) and r.endpoint not in PUBLIC),
+                  key=lambda r: r.endpoint)
+
+
+def _owned_arguments(rule) -> set[str]:
+    return rule.arguments - SHARED_WITH_CRE if rule.endpoint.startswith("cre.") else set(rule.arguments)
+
+
+RULES = _rules()
+ROUTES = [pytest.param(r.endpoint, m, id=f"{m} {r.endpoint}") for r in RULES for m in sorted(r.methods - {"HEAD", "OPTIONS"})]
+OBJECT_ROUTES = [pytest.param(r.endpoint, m, id=f"{m} {r.endpoint}") for r in RULES
+                 for m in sorted(r.methods - {"HEAD", "OPTIONS"})
+                 if r.endpoint.split(".")[0] in OTHER_ORG and _owned_arguments(r)]
+
+
+@pytest.fixture
+def objects(app):
+    """Ids of objects owned by each role's organisation, and the markers a leak would show."""
+    with app.app_context():
+        db = get_db()
+        profile = storage.list_profiles(db, siae_id="S1")[0]
+        need = next(n for n in storage.list_needs(db) if n["employer_id"] == "E14")
+        proposal_id = storage.create_proposal(db, need_id=need["id"], profile_id=profile["id"], message="m", score=0.5,
+                                              explanation={}, proposed_by="test")
+        contract = storage.list_contracts(db, buyer_id="B1")[0]
+        lot = storage.list_lots(db, contract["id"])[0]
+        entry = storage.list_entries(db, contract["id"])[0]
+        user = storage.list_users(db)[0]
+        return {
+            "params": {"profile_id": profile["id"], "need_id": need["id"], "proposal_id": proposal_id,
+                       "contract_id": contract["id"], "lot_id": lot["id"], "entry_id": entry["id"],
+                       "user_id": user["id"]},
+            "markers": [profile["reference"], f"{profile['first_name']} <"],
+        }
+
+
+def _url(app, endpoint, params):
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(endpoint, **{k: params[k] for k in rule.arguments})
+
+
+def _call(client, method, url):
+    return client.get(url) if method == "GET" else client.post(url, data={})
+
+
+def _no_leak(response, markers):
+    body = response.get_data(as_text=True)
+    for marker in markers:
+        assert marker not in body, f"fuite de « {marker} »"
+
+
+@pytest.mark.parametrize("endpoint, method", ROUTES)
+def test_route_by_role(app, objects, endpoint, method):
+    url = _url(app, endpoint, objects["params"])
+    blueprint = endpoint.split(".")[0]
+    anonymous = _call(app.test_client(), method, url)
+    assert anonymous.status_code == 302 and "/connexion" in anonymous.location
+    _no_leak(anonymous, objects["markers"])
+    for role, org in ROLE_ORG.items():
+        client = enter(app.test_client(), role, org)
+        response = _call(client, method, url)
+        allowed = endpoint in ANY_USER or OWNER_OF_BLUEPRINT.get(blueprint) == role
+        if allowed:
+            assert response.status_code not in (401, 403, 404, 405) and response.status_code < 500, (role, response.status_code)
+            if method == "GET":
+                assert response.status_code == 200, (role, response.status_code)
+        else:
+            assert response.status_code == 403, (role, response.status_code)
+            _no_leak(response, objects["markers"])
+
+
+@pytest.mark.parametrize("endpoint, method", OBJECT_ROUTES)
+def test_other_organisations_objects_are_404(app, objects, endpoint, method):
+    role = endpoint.split(".")[0]
+    client = enter(app.test_client(), role, OTHER_ORG[role])
+    response = _call(client, method, _url(app, endpoint, objects["params"]))
+    assert response.status_code == 404
+    _no_leak(response, objects["markers"])
+
+
+def test_matrix_size():
+    """Printed in the closing note: routes × (4 roles + anonymous), plus the cross-organisation checks."""
+    assert len(ROUTES) >= 60 and len(OBJECT_ROUTES) >= 25

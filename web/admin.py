@@ -1,0 +1,95 @@
+"""Administration: organisations and accounts, and the audit log. An administrator manages accounts, not data."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+import storage
+
+from .auth import audit, current_user, invite, role_required
+from .db import get_db
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+KINDS = {"siae": "Structure d'insertion (SIAE, GEIQ)", "employer": "Employeur", "buyer": "Acheteur public"}
+
+
+@bp.before_request
+@role_required("admin")
+def _require_admin():
+    return None
+
+
+@bp.route("/comptes", methods=["GET", "POST"])
+def users():
+    db = get_db()
+    errors: dict[str, str] = {}
+    invitation = None
+    values = request.form.to_dict() if request.method == "POST" else {}
+    if request.method == "POST":
+        email, name = (values.get("email") or "").strip(), (values.get("name") or "").strip()
+        role, org_id = values.get("role"), values.get("org_id") or None
+        if "@" not in email or len(email) > 200:
+            errors["email"] = "Adresse électronique invalide."
+        if not name:
+            errors["name"] = "Nom : ce champ est obligatoire."
+        if role not in storage.ROLES:
+            errors["role"] = "Rôle : choisissez dans la liste."
+        if not errors:
+            try:
+                token = invite(db, email=email, name=name, role=role, org_id=None if role == "admin" else org_id)
+            except storage.Conflict as exc:
+                # « Un compte existe déjà pour … » is about the address; a role that does not fit the
+                # organisation (« Un compte « CRE / CIP » appartient à … ») is about the organisation.
+                errors["email" if "existe déjà" in str(exc) else "org_id"] = str(exc)
+            else:
+                invitation = url_for("auth.invitation", token=token, _external=True)
+                audit("invitation", "user", email, role)
+                values = {}
+    return render_template("admin/users.html", users=storage.list_users(db), roles=storage.ROLES,
+                           orgs=storage.list_organisations(db), errors=errors, values=values,
+                           invitation=invitation), (400 if errors else 200)
+
+
+@bp.post("/comptes/<int:user_id>/actif")
+def toggle_user(user_id: int):
+    db = get_db()
+    try:
+        user = storage.get_user(db, user_id)
+    except storage.NotFound:
+        abort(404)
+    if user["id"] == current_user()["id"]:
+        flash("Vous ne pouvez pas désactiver votre propre compte.", "error")
+    else:
+        storage.update_user(db, user_id, {"active": 0 if user["active"] else 1})
+        audit("désactivation" if user["active"] else "réactivation", "user", user_id)
+        flash("Compte mis à jour.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/organisations", methods=["GET", "POST"])
+def organisations():
+    db = get_db()
+    errors: dict[str, str] = {}
+    values = request.form.to_dict() if request.method == "POST" else {}
+    if request.method == "POST":
+        org_id, name, kind = (values.get("id") or "").strip(), (values.get("name") or "").strip(), values.get("kind")
+        if not org_id.isalnum() or len(org_id) > 20:
+            errors["id"] = "Identifiant : lettres et chiffres, 20 au plus."
+        elif any(o["id"] == org_id for o in storage.list_organisations(db)):
+            errors["id"] = f"L'identifiant {org_id} existe déjà."
+        if not name:
+            errors["name"] = "Nom : ce champ est obligatoire."
+        if kind not in KINDS:
+            errors["kind"] = "Type : choisissez dans la liste."
+        if not errors:
+            storage.upsert_organisation(db, {"id": org_id, "kind": kind, "name": name,
+                                             "city": values.get("city") or None})
+            audit("création d'organisation", "organisation", org_id, kind)
+            flash("Organisation créée.", "success")
+            return redirect(url_for("admin.organisations"))
+    return render_template("admin/organisations.html", orgs=storage.list_organisations(db), kinds=KINDS,
+                           errors=errors, values=values), (400 if errors else 200)
+
+
+@bp.get("/journal")
+def audit_log():
+    return render_template("admin/audit.html", entries=storage.audit_entries(get_db(), limit=300))
