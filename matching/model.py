@@ -78,6 +78,9 @@ class Profile:
     mobility_km: float | None = None
     skill_ids: tuple[str, ...] = ()
     """Taxonomy skills confirmed or corrected by the CRE, held for sure."""
+    implied_skill_ids: tuple[str, ...] = ()
+    """Skills of the person's past métier in a referential (ROME core skills read by the
+    taxonomy): likely held, counted at the experience strength."""
     auto_map: bool = True
     """False when ``skill_ids`` already say what the skills are (checked by a person):
     the free skills text then only feeds the text similarity."""

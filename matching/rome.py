@@ -302,6 +302,14 @@ class CareerSuggester:
             self._item_skills[ogr] = tuple(h.id for h in mapping.skills if h.score >= 90)
         return self._item_skills[ogr]
 
+    def core_skills(self, code: str) -> tuple[str, ...]:
+        """Taxonomy skills the core ROME skills of a métier read as: what the métier brings to matching."""
+        skills: dict[str, None] = {}
+        for ogr, core in self.referential.metier_items.get(code, {}).items():
+            if core:
+                skills.update(dict.fromkeys(self.item_skills(ogr)))
+        return tuple(skills)
+
     def source_metiers(self, profile: Profile) -> list[str]:
         """ROME métiers of the person's past jobs."""
         return list(dict.fromkeys(m.code for m in self.titles.map_many(profile.experiences) if m.code))

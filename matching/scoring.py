@@ -176,6 +176,9 @@ def prepare_profiles(profiles: Iterable[Profile], mapper: SkillMapper) -> list[P
             metiers.append(hit)
             for skill_id in taxonomy.metiers[hit.id].skills:
                 held.setdefault(skill_id, Held(EXPERIENCE_STRENGTH, f"expérience : {hit.text}"))
+        for skill_id in profile.implied_skill_ids:
+            if skill_id in taxonomy.skills:
+                held.setdefault(skill_id, Held(EXPERIENCE_STRENGTH, "métier ROME de l'expérience"))
         context = _context(taxonomy, (m.id for m in metiers))
         for hit in (*exp_map.skills, *skills_map.skills):
             skill_id = resolve(hit, taxonomy, context)

@@ -64,6 +64,16 @@ def suggester(db) -> CareerSuggester | None:
         return cached[1]
 
 
+def core_skills(code: str) -> tuple[str, ...]:
+    """Taxonomy skills brought by a ROME métier (empty when no ROME is imported)."""
+    from .db import get_db
+
+    suggest = suggester(get_db())
+    if suggest is None or code not in suggest.referential.metiers:
+        return ()
+    return suggest.core_skills(code)
+
+
 def rome_code(db, *titles: str) -> str | None:
     """The ROME métier of the first title that maps (a need's title, a person's past jobs)."""
     suggest = suggester(db)

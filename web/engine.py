@@ -60,7 +60,17 @@ class EngineState:
             experiences=tuple(row.get("experiences") or ()), driving_licence=self._flag(row.get("driving_licence")),
             french_level=row.get("french_level"), location=self._location(row), mobility_km=row.get("mobility_km"),
             skill_ids=tuple(parts["ids_required"] + parts["ids_wanted"]),
+            implied_skill_ids=self._rome_skills(row.get("rome_code")),
         )
+
+    @staticmethod
+    def _rome_skills(code: str | None) -> tuple[str, ...]:
+        """Core skills of a ROME métier, when the ROME is imported (see web/careers.py)."""
+        if not code:
+            return ()
+        from . import careers
+
+        return careers.core_skills(code)
 
     def need_for(self, row: Mapping[str, Any]) -> Need:
         typed = [(s["text"], s.get("required", True)) for s in row.get("skills") or ()]
@@ -72,7 +82,10 @@ class EngineState:
                          + [NeedSkill(t, False) for t in parts["auto_wanted"]]),
             driving_licence=bool(row.get("driving_licence")), french_level=row.get("french_level"),
             location=self._location(row), max_distance_km=row.get("max_distance_km"),
-            skill_ids=tuple(parts["ids_required"]), optional_skill_ids=tuple(parts["ids_wanted"]),
+            skill_ids=tuple(parts["ids_required"]),
+            optional_skill_ids=tuple(parts["ids_wanted"]) + (
+                # A need naming few skills gets its ROME métier's core skills as "souhaitées".
+                self._rome_skills(row.get("rome_code")) if len(typed) < 3 else ()),
         )
 
     @staticmethod

@@ -134,3 +134,16 @@ def test_real_titles(mapper, typed, code):
 def test_real_referential_loads_in_full():
     stats = load_referential(Path(SHARED) / "rome_v460").stats()
     assert stats["metiers"] == 1584 and stats["appellations"] == 13120 and stats["mobility_links"] == 7446
+
+
+def test_a_rome_metier_brings_its_core_skills_to_matching(mini, mapper):
+    from matching import MatchIndex, Need, NeedSkill
+
+    suggester = CareerSuggester(mini, mapper)
+    skills = suggester.core_skills("X1002")
+    assert "electronique.cablage_filaire" in skills and "electronique.soudure_etain" in skills
+    need = Need("n", skills=(NeedSkill("câblage filaire"),))
+    coded = Profile("coded", implied_skill_ids=skills)
+    index = MatchIndex.build([coded, Profile("blank")], mapper)
+    [best, _] = index.rank(need, top=2)
+    assert best.candidate == "coded" and best.direct[0].credit == pytest.approx(0.8)   # experience strength

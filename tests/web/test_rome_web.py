@@ -50,3 +50,17 @@ def test_without_rome_the_bundled_metiers_are_suggested(app, db):
     person = storage.list_profiles(db, siae_id="S1")[0]
     page = cre.get(f"/cre/profils/{person['id']}").get_data(as_text=True)
     assert "Pistes de métiers" in page and "métiers de Passerelle" in page
+
+
+def test_a_profile_coded_with_a_rome_metier_is_matched_on_its_core_skills(app, runner, db):
+    runner.invoke(args=["import-rome", str(MINI)])
+    cre = enter(app.test_client(), "cre", "S1")
+    cre.post("/cre/profils/nouveau", data={"reference": "ROME-002", "first_name": "Kofi", "skills_text": "",
+                                          "experiences": "câbleur", "consent": "oui", "action": "enregistrer"})
+    row = storage.profile_by_reference(db, "ROME-002")
+    assert row["rome_code"] == "X1002"
+    from web.engine import engine
+
+    with app.test_request_context():
+        profile = engine().profile_for(row)
+    assert {"electronique.cablage_filaire", "electronique.soudure_etain"} <= set(profile.implied_skill_ids)
