@@ -17,7 +17,7 @@ from flask import Blueprint, g, jsonify, request
 import storage
 import workflow
 
-from . import skillmap, validation
+from . import careers, skillmap, validation
 from .auth import api_user_from_token, audit, csrf
 from .db import get_db
 from .engine import engine, snapshot
@@ -236,7 +236,8 @@ def create_need():
     data, errors = validation.clean_need(_flatten_location(body))
     if errors:
         raise ApiError(422, "Besoin invalide.", errors)
-    row = {**data, "employer_id": employer_id, "skill_map": _need_entries(data, [])}
+    row = {**data, "employer_id": employer_id, "skill_map": _need_entries(data, []),
+           "rome_code": careers.rome_code(get_db(), data.get("title", ""))}
     try:
         need_id = storage.create_need(get_db(), row)
     except storage.Conflict as exc:
@@ -335,7 +336,8 @@ def create_profile():
     data, errors = validation.clean_profile(_flatten_location(body))
     if errors:
         raise ApiError(422, "Profil invalide.", errors)
-    row = {**_consent(data, None), "siae_id": siae_id, "skill_map": _profile_entries(data, [])}
+    row = {**_consent(data, None), "siae_id": siae_id, "skill_map": _profile_entries(data, []),
+           "rome_code": careers.rome_code(get_db(), *data.get("experiences", []))}
     try:
         profile_id = storage.create_profile(get_db(), row)
     except storage.Conflict as exc:
