@@ -81,14 +81,11 @@ class _Cleaner:
         if not self.present(name):
             return
         value = self.raw.get(name)
-        if isinstance(value, bool):
-            self.data[name] = value
-        elif value is None:
-            self.data[name] = False
-        elif isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
-            self.data[name] = value.strip().lower() in TRUE_WORDS
-        else:
+        flag = False if value is None else _flag(value)
+        if flag is None:
             self.errors[name] = f"{label} : oui ou non attendu."
+        else:
+            self.data[name] = flag
 
     def number(self, name: str, label: str, *, minimum: float, maximum: float, integer: bool = False,
                required: bool = False) -> None:
@@ -253,7 +250,11 @@ def clean_need(raw: Mapping[str, Any], *, partial: bool = False) -> tuple[dict[s
         ):
             c.errors["skills"] = "Compétences : une liste de {\"text\", \"required\"} est attendue."
         else:
-            c.data["skills"] = [{"text": s["text"].strip(), "required": bool(s.get("required", True))} for s in skills]
+            flags = [_flag(s.get("required", True)) for s in skills]
+            if None in flags:
+                c.errors["skills"] = "Compétences : « required » doit valoir oui ou non (true ou false)."
+            else:
+                c.data["skills"] = [{"text": s["text"].strip(), "required": f} for s, f in zip(skills, flags)]
     elif c.present("skills_required") or c.present("skills_wanted"):
         c.data["skills"] = (
             [{"text": t, "required": True} for t in _split_lines(raw.get("skills_required"))]
@@ -271,6 +272,15 @@ def clean_need(raw: Mapping[str, Any], *, partial: bool = False) -> tuple[dict[s
     c.number("max_distance_km", "Distance maximale (km)", minimum=1, maximum=MAX_MOBILITY_KM)
     c.text("public_contract", "Marché public lié")
     return c.data, c.errors
+
+
+def _flag(value: Any) -> bool | None:
+    """A yes/no value as sent by a form or an API client; None when it is neither."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
+        return value.strip().lower() in TRUE_WORDS
+    return None
 
 
 def _split_lines(value: Any) -> list[str]:

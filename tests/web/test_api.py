@@ -267,6 +267,8 @@ def test_create_need_rejects_a_body_that_is_not_a_json_object(e01, raw):
     ({"location": {"postcode": "99999"}}, "postcode"),
     ({"reference": "a b"}, "reference"),
     ({"skills": [{"required": True}]}, "skills"),
+    ({"skills": [{"text": "soudure", "required": "peut-être"}]}, "skills"),
+    ({"skills": [{"text": "soudure", "required": 2}]}, "skills"),
 ])
 def test_create_need_with_an_invalid_field_is_422_and_stores_nothing(e01, changes, field):
     before = count_needs(e01)
@@ -274,6 +276,13 @@ def test_create_need_with_an_invalid_field_is_422_and_stores_nothing(e01, change
     assert field in body["fields"], body
     assert all(isinstance(m, str) and m for m in body["fields"].values())
     assert count_needs(e01) == before
+
+
+@pytest.mark.parametrize("flag, expected", [("non", False), ("oui", True), (False, False), ("false", False)])
+def test_create_need_reads_the_required_flag_as_yes_or_no(e01, flag, expected):
+    resp = e01.post(f"{API}/needs", json=need_body(skills=[{"text": "soudure à l'étain", "required": flag}]))
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["skills"] == [{"text": "soudure à l'étain", "required": expected}]
 
 
 def test_create_need_reports_every_invalid_field_at_once(e01):
