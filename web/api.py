@@ -72,6 +72,11 @@ def _api_error(error: ApiError):
     return jsonify(body), error.status
 
 
+@bp.errorhandler(storage.Conflict)
+def _conflict(error: storage.Conflict):
+    return _api_error(ApiError(409, str(error)))
+
+
 def _body() -> dict[str, Any]:
     if not request.is_json:
         raise ApiError(415, "Corps JSON attendu (Content-Type: application/json).")
@@ -116,6 +121,15 @@ def _organisation(org_id: Any, kind: str, field: str) -> str:
         org = None
     if org is None or org["kind"] != kind:
         raise ApiError(422, f"Organisation inconnue : {org_id}.", {field: "inconnue"})
+    return org_id
+
+
+def _own_organisation(body: dict[str, Any], user: Mapping[str, Any], kind: str, field: str, refusal: str) -> str:
+    """The organisation a new record belongs to: the user's own by default, and never another one."""
+    body.setdefault(field, user["org_id"])
+    org_id = _organisation(body.get(field), kind, field)
+    if org_id != user["org_id"]:
+        raise ApiError(403, refusal)
     return org_id
 
 
@@ -229,19 +243,14 @@ def _need_entries(data: Mapping[str, Any], previous: list) -> list:
 def create_need():
     user = _allow("employer")
     body = _body()
-    body.setdefault("employer_id", user["org_id"])
-    employer_id = _organisation(body.get("employer_id"), "employer", "employer_id")
-    if employer_id != user["org_id"]:
-        raise ApiError(403, "Vous ne publiez des besoins que pour votre entreprise.")
+    employer_id = _own_organisation(body, user, "employer", "employer_id",
+                                    "Vous ne publiez des besoins que pour votre entreprise.")
     data, errors = validation.clean_need(_flatten_location(body))
     if errors:
         raise ApiError(422, "Besoin invalide.", errors)
     row = {**data, "employer_id": employer_id, "skill_map": _need_entries(data, []),
            "rome_code": careers.rome_code(get_db(), data.get("title", ""))}
-    try:
-        need_id = storage.create_need(get_db(), row)
-    except storage.Conflict as exc:
-        raise ApiError(409, str(exc)) from exc
+    need_id = storage.create_need(get_db(), row)
     return jsonify(need_json(storage.get_need(get_db(), need_id))), 201
 
 
@@ -268,10 +277,7 @@ def patch_need(need_id: int):
         data["skill_map"] = _need_entries(data, current["skill_map"])
     if status is not None:
         data["status"] = status
-    try:
-        storage.update_need(get_db(), need_id, data)
-    except storage.Conflict as exc:
-        raise ApiError(409, str(exc)) from exc
+    storage.update_need(get_db(), need_id, data)
     return jsonify(need_json(storage.get_need(get_db(), need_id)))
 
 
@@ -329,19 +335,13 @@ def _profile_entries(data: Mapping[str, Any], previous: list) -> list:
 def create_profile():
     user = _allow("cre")
     body = _body()
-    body.setdefault("siae_id", user["org_id"])
-    siae_id = _organisation(body.get("siae_id"), "siae", "siae_id")
-    if siae_id != user["org_id"]:
-        raise ApiError(403, "Vous ne créez des profils que pour votre structure.")
+    siae_id = _own_organisation(body, user, "siae", "siae_id", "Vous ne créez des profils que pour votre structure.")
     data, errors = validation.clean_profile(_flatten_location(body))
     if errors:
         raise ApiError(422, "Profil invalide.", errors)
     row = {**_consent(data, None), "siae_id": siae_id, "skill_map": _profile_entries(data, []),
            "rome_code": careers.rome_code(get_db(), *data.get("experiences", []))}
-    try:
-        profile_id = storage.create_profile(get_db(), row)
-    except storage.Conflict as exc:
-        raise ApiError(409, str(exc)) from exc
+    profile_id = storage.create_profile(get_db(), row)
     audit("création (API)", "profile", profile_id)
     return jsonify(profile_json(storage.get_profile(get_db(), profile_id))), 201
 
@@ -382,13 +382,10 @@ def patch_profile(profile_id: int):
         data["skill_map"] = _profile_entries(data, current["skill_map"])
     data = _consent(data, current)
     db = get_db()
-    try:
-        if data:
-            storage.update_profile(db, profile_id, data)
-        if archived is not None:
-            storage.set_profile_archived(db, profile_id, archived)
-    except storage.Conflict as exc:
-        raise ApiError(409, str(exc)) from exc
+    if data:
+        storage.update_profile(db, profile_id, data)
+    if archived is not None:
+        storage.set_profile_archived(db, profile_id, archived)
     audit("modification (API)", "profile", profile_id, ", ".join(sorted(data)))
     return jsonify(profile_json(storage.get_profile(db, profile_id)))
 
@@ -439,12 +436,9 @@ def create_proposal():
     matches = engine().rank(get_db(), need, top=1, profile_ids=[profile_id])
     if not matches:
         raise ApiError(409, "Ce profil ne peut pas être proposé (archivé ?).")
-    try:
-        proposal_id = storage.create_proposal(get_db(), need_id=need_id, profile_id=profile_id, message=message.strip(),
-                                              score=matches[0].score, explanation=snapshot(matches[0]),
-                                              proposed_by=_user()["name"])
-    except storage.Conflict as exc:
-        raise ApiError(409, str(exc)) from exc
+    proposal_id = storage.create_proposal(get_db(), need_id=need_id, profile_id=profile_id, message=message.strip(),
+                                          score=matches[0].score, explanation=snapshot(matches[0]),
+                                          proposed_by=_user()["name"])
     return jsonify(proposal_json(storage.get_proposal(get_db(), proposal_id))), 201
 
 
@@ -471,9 +465,6 @@ def transition(proposal_id: int):
         raise ApiError(422, f"État inconnu : {status}.", {"status": ", ".join(workflow.STATE_LABELS)})
     if user["role"] == "employer" and status not in EMPLOYER_STATES:
         raise ApiError(403, "Un employeur répond par entretien, PMSMP, période d'essai, embauche ou refus.")
-    try:
-        row = storage.transition_proposal(get_db(), proposal_id, status, actor=user["name"], reason=reason,
-                                          note=note.strip(), internal=user["role"] == "cre")
-    except storage.Conflict as exc:
-        raise ApiError(409, str(exc)) from exc
+    row = storage.transition_proposal(get_db(), proposal_id, status, actor=user["name"], reason=reason,
+                                      note=note.strip(), internal=user["role"] == "cre")
     return jsonify(_proposal_for(user, row))

@@ -77,6 +77,14 @@ class _Cleaner:
         else:
             self.errors[name] = f"{label} : une liste de textes est attendue."
 
+    def reference(self, name: str, label: str, hint: str = "") -> None:
+        """A pseudonymous reference such as ACI-MTR-0042; ``hint`` ends the error message."""
+        ref = str(self.value(name) or "")
+        if REFERENCE.match(ref):
+            self.data[name] = ref
+        else:
+            self.errors[name] = f"{label} : 2 à 40 lettres, chiffres, tirets ou points{hint}."
+
     def boolean(self, name: str, label: str) -> None:
         if not self.present(name):
             return
@@ -197,12 +205,7 @@ def clean_profile(raw: Mapping[str, Any], *, partial: bool = False) -> tuple[dic
     """A job-seeker's profile. ``partial``: only the fields present are checked (API PATCH)."""
     c = _Cleaner(raw, partial)
     if c.present("reference"):
-        ref = str(c.value("reference") or "")
-        if not REFERENCE.match(ref):
-            c.errors["reference"] = ("Référence : 2 à 40 lettres, chiffres, tirets ou points, "
-                                     "sans nom de famille (ex. ACI-MTR-0042).")
-        else:
-            c.data["reference"] = ref
+        c.reference("reference", "Référence", ", sans nom de famille (ex. ACI-MTR-0042)")
     c.text("first_name", "Prénom", required=True, max_length=40)
     c.text("description", "Description", max_length=MAX_LONG_TEXT)
     c.text("skills_text", "Compétences", max_length=MAX_LONG_TEXT)
@@ -234,13 +237,10 @@ def clean_need(raw: Mapping[str, Any], *, partial: bool = False) -> tuple[dict[s
     """An employer's need. Skills come as ``skills`` [{"text", "required"}] or as two texts."""
     c = _Cleaner(raw, partial)
     if c.present("reference"):
-        ref = c.value("reference")
-        if ref in (None, ""):
+        if c.value("reference") in (None, ""):
             c.data["reference"] = None
-        elif not REFERENCE.match(str(ref)):
-            c.errors["reference"] = "Référence de l'offre : 2 à 40 lettres, chiffres, tirets ou points."
         else:
-            c.data["reference"] = str(ref)
+            c.reference("reference", "Référence de l'offre")
     c.text("title", "Intitulé du poste", required=True)
     c.text("description", "Description", max_length=MAX_LONG_TEXT)
     if "skills" in raw:
@@ -298,11 +298,7 @@ MAX_REQUIRED_HOURS = 1_000_000
 def clean_contract(raw: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
     """A public contract (marché) carrying a clause sociale d'insertion."""
     c = _Cleaner(raw, False)
-    ref = str(c.value("reference") or "")
-    if not REFERENCE.match(ref):
-        c.errors["reference"] = "Référence du marché : 2 à 40 lettres, chiffres, tirets ou points (ex. 2026-MT-014)."
-    else:
-        c.data["reference"] = ref
+    c.reference("reference", "Référence du marché", " (ex. 2026-MT-014)")
     c.text("title", "Objet du marché", required=True, max_length=200)
     c.date("start_date", "Début d'exécution", required=True)
     c.date("end_date", "Fin d'exécution", required=True)
@@ -367,11 +363,7 @@ def clean_entry(raw: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
     c.text("contract_type", "Type de contrat", max_length=80)
     c.date("contract_start", "Début du contrat de travail")
     c.date("contract_end", "Fin du contrat de travail")
-    ref = str(c.value("participant_reference") or "")
-    if not REFERENCE.match(ref):
-        c.errors["participant_reference"] = "Référence du participant : 2 à 40 lettres, chiffres, tirets ou points."
-    else:
-        c.data["participant_reference"] = ref
+    c.reference("participant_reference", "Référence du participant")
     c.text("profile_reference", "Référence Passerelle", max_length=40)
     c.choice("category", "Catégorie d'éligibilité", eligibility.CATEGORIES)
     c.text("proof_kind", "Justificatif", max_length=200)
