@@ -137,3 +137,40 @@ def test_a_person_without_consent_cannot_be_proposed(db):
     nid, pid = storage.create_need(db, need()), storage.create_profile(db, profile(consent_at=None))
     with pytest.raises(storage.Conflict, match="pas donné son accord"):
         storage.create_proposal(db, need_id=nid, profile_id=pid, message="", score=0, explanation={}, proposed_by="x")
+
+
+@pytest.fixture
+def listener():
+    """A proposal listener recording what it receives, removed after the test."""
+    from storage import proposals
+
+    seen = []
+
+    def record(db, change):
+        seen.append((change.previous_status, change.proposal["status"], change.actor, change.note))
+        if change.note == "boom":
+            raise RuntimeError("listener failed")
+
+    storage.on_proposal_change(record)
+    storage.on_proposal_change(record)  # registering twice runs it once
+    yield seen
+    proposals._LISTENERS.remove(record)
+
+
+def test_listeners_see_each_creation_and_move_once(db, listener):
+    nid, pid = storage.create_need(db, need()), storage.create_profile(db, profile())
+    prop = storage.create_proposal(db, need_id=nid, profile_id=pid, message="motivée", score=0.5, explanation={},
+                                   proposed_by="ACI")
+    storage.transition_proposal(db, prop, workflow.SEEN, actor="E1")
+    storage.add_proposal_note(db, prop, "suivi", actor="ACI")  # a note is not a change of state
+    assert listener == [(None, "proposee", "ACI", "motivée"), ("proposee", "vue", "E1", "")]
+
+
+def test_a_failing_listener_undoes_the_change_it_was_told_of(db, listener):
+    nid, pid = storage.create_need(db, need()), storage.create_profile(db, profile())
+    prop = storage.create_proposal(db, need_id=nid, profile_id=pid, message="", score=0.5, explanation={},
+                                   proposed_by="ACI")
+    with pytest.raises(RuntimeError):
+        storage.transition_proposal(db, prop, workflow.SEEN, actor="E1", note="boom")
+    assert storage.get_proposal(db, prop)["status"] == workflow.PROPOSED
+    assert len(storage.proposal_events(db, prop)) == 1

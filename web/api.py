@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from flask import Blueprint, g, jsonify, request
 
+import permissions
 import storage
 import workflow
 
@@ -27,7 +28,6 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Authenticated by bearer tokens only, never by the session cookie: no CSRF to fear.
 csrf.exempt(bp)
 PUBLIC_ENDPOINTS = {"api.map_text", "api.openapi"}
-EMPLOYER_STATES = {workflow.INTERVIEW, workflow.PMSMP, workflow.TRIAL, workflow.HIRED, workflow.REFUSED}
 
 MAX_TOP = 100
 # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
@@ -228,7 +228,7 @@ def list_needs():
 def _need_for_user(need_id: int) -> dict[str, Any]:
     user = _allow("cre", "employer")
     need = _found(storage.get_need, need_id)
-    if user["role"] == "employer" and need["employer_id"] != user["org_id"]:
+    if not permissions.can_view_need(user, need):
         raise ApiError(404, "Ressource introuvable.")
     return need
 
@@ -321,7 +321,7 @@ def list_profiles():
 def _own_profile(profile_id: int) -> dict[str, Any]:
     user = _allow("cre")
     profile = _found(storage.get_profile, profile_id)
-    if profile["siae_id"] != user["org_id"]:
+    if not permissions.can_view_profile(user, profile):
         raise ApiError(404, "Ressource introuvable.")
     return profile
 
@@ -406,7 +406,7 @@ def list_proposals():
 def _proposal_for(user: Mapping[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
     """What a role may see of a proposal: an employer never sees a person who withdrew consent."""
     data = proposal_json(row)
-    if user["role"] == "employer" and not row.get("consent_at"):
+    if not permissions.can_see_candidate(user, row):
         data.update(first_name=None, message="", explanation={}, withdrawn=True)
     return data
 
@@ -414,8 +414,7 @@ def _proposal_for(user: Mapping[str, Any], row: Mapping[str, Any]) -> dict[str, 
 def _visible_proposal(proposal_id: int) -> dict[str, Any]:
     user = _allow("cre", "employer")
     row = _found(storage.get_proposal, proposal_id)
-    owner = row["siae_id"] if user["role"] == "cre" else row["employer_id"]
-    if owner != user["org_id"]:
+    if not permissions.can_view_proposal(user, row):
         raise ApiError(404, "Ressource introuvable.")
     return row
 
@@ -432,7 +431,7 @@ def create_proposal():
     if not isinstance(message, str) or len(message) > validation.MAX_LONG_TEXT:
         raise ApiError(422, "« message » : texte de 4000 caractères au plus.", {"message": "texte"})
     need = _found(storage.get_need, need_id)
-    profile = _own_profile(profile_id)
+    _own_profile(profile_id)  # 404 unless the person is of the caller's structure
     matches = engine().rank(get_db(), need, top=1, profile_ids=[profile_id])
     if not matches:
         raise ApiError(409, "Ce profil ne peut pas être proposé (archivé ?).")
@@ -455,7 +454,7 @@ def get_proposal(proposal_id: int):
 
 @bp.post("/proposals/<int:proposal_id>/transitions")
 def transition(proposal_id: int):
-    _visible_proposal(proposal_id)
+    current = _visible_proposal(proposal_id)
     user = _user()
     body = _body()
     status, reason, note = body.get("status"), body.get("reason"), body.get("note", "")
@@ -463,8 +462,10 @@ def transition(proposal_id: int):
         raise ApiError(422, "« status » (texte), « reason » et « note » facultatifs.", {"status": "obligatoire"})
     if status not in workflow.STATE_LABELS:
         raise ApiError(422, f"État inconnu : {status}.", {"status": ", ".join(workflow.STATE_LABELS)})
-    if user["role"] == "employer" and status not in EMPLOYER_STATES:
+    if user["role"] == "employer" and status not in permissions.EMPLOYER_STATES:
         raise ApiError(403, "Un employeur répond par entretien, PMSMP, période d'essai, embauche ou refus.")
+    if not permissions.can_answer_proposal(user, current, status):
+        raise ApiError(409, "La personne a retiré son accord : cette candidature ne peut plus qu'être close (refus).")
     row = storage.transition_proposal(get_db(), proposal_id, status, actor=user["name"], reason=reason,
                                       note=note.strip(), internal=user["role"] == "cre")
     return jsonify(_proposal_for(user, row))

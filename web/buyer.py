@@ -8,13 +8,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 import clauses
 import eligibility
+import permissions
 import storage
 
 from . import csvio, validation
 from .clause_status import LEDGER_COLUMNS, contract_status, import_ledger, ledger_csv, parse_ledger, pools
 from .db import get_db
 from .auth import audit
-from .spaces import current_org, space_required
+from .spaces import current_org, current_user, space_required
 
 bp = Blueprint("buyer", __name__, url_prefix="/acheteur")
 
@@ -34,7 +35,7 @@ def _own_contract(contract_id: int) -> dict[str, Any]:
         contract = storage.get_contract(get_db(), contract_id)
     except storage.NotFound:
         abort(404)
-    if contract["buyer_id"] != _org_id():
+    if not permissions.can_view_contract(current_user(), contract):
         abort(404)
     return contract
 
@@ -207,7 +208,7 @@ def entry(contract_id: int, entry_id: int):
         values = request.form.to_dict()
         data, errors = _entry_from_form(contract, values)
         if not errors:
-            with db.atomic():
+            with storage.transaction(db):
                 storage.save_participant(db, {"contract_id": contract_id, "reference": participant["reference"],
                                               **{k: data.get(k) for k in ("category", "proof_kind", "proof_date",
                                                                           "exit_situation")}})

@@ -135,7 +135,7 @@ def import_ledger(db, contract: dict[str, Any], rows: list[dict[str, Any]], *, a
                   action: str = "import") -> dict[str, int]:
     """Import checked rows in one transaction; the same line imported again changes nothing."""
     counts = {"created": 0, "updated": 0, "unchanged": 0}
-    with db.atomic():
+    with storage.transaction(db):
         for data in rows:
             profile = storage.profile_by_reference(db, data["profile_reference"]) if data.get("profile_reference") else None
             participant = {"contract_id": contract["id"], "reference": data["participant_reference"]}

@@ -6,6 +6,7 @@ from typing import Any, Mapping
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 
 import eligibility
+import permissions
 import storage
 import workflow
 from matching import FRENCH_LEVELS
@@ -39,16 +40,19 @@ def _own_profile(profile_id: int) -> dict[str, Any]:
         profile = storage.get_profile(get_db(), profile_id)
     except storage.NotFound:
         abort(404)
-    if profile["siae_id"] != _org_id():
+    if not permissions.can_view_profile(current_user(), profile):
         abort(404)
     return profile
 
 
 def _need(need_id: int) -> dict[str, Any]:
     try:
-        return storage.get_need(get_db(), need_id)
+        need = storage.get_need(get_db(), need_id)
     except storage.NotFound:
         abort(404)
+    if not permissions.can_view_need(current_user(), need):
+        abort(404)
+    return need
 
 
 def _own_proposal(proposal_id: int) -> dict[str, Any]:
@@ -56,7 +60,7 @@ def _own_proposal(proposal_id: int) -> dict[str, Any]:
         proposal = storage.get_proposal(get_db(), proposal_id)
     except storage.NotFound:
         abort(404)
-    if proposal["siae_id"] != _org_id():
+    if not permissions.can_view_proposal(current_user(), proposal):
         abort(404)
     return proposal
 

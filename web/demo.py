@@ -77,7 +77,7 @@ def need_row(item: dict) -> dict:
 
 def load_demo(db, engine: EngineState) -> dict[str, int]:
     """Load organisations, profiles, needs and a few proposals; return what was created."""
-    with db.atomic():
+    with storage.transaction(db):
         for s in _read("siae.json"):
             storage.upsert_organisation(db, {"id": s["id"], "kind": "siae", "name": s["name"], "subtype": s["kind"],
                                              "city": s["city"], "postcode": s["postcode"],
@@ -136,7 +136,7 @@ def load_clauses(db) -> dict[str, int]:
     """Buyers, contracts with their lots, participants and the hours ledger (``clauses.json``)."""
     spec = _read("clauses.json")
     created = {"contracts_created": 0, "ledger_lines_created": 0}
-    with db.atomic():
+    with storage.transaction(db):
         for b in spec["buyers"]:
             storage.upsert_organisation(db, {"id": b["id"], "kind": "buyer", "name": b["name"], "city": b["city"],
                                              "postcode": b["postcode"]})

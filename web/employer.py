@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+import permissions
 import storage
 import workflow
 from matching import FRENCH_LEVELS
@@ -18,13 +19,9 @@ from . import careers, csvio, skillmap, validation
 from .db import get_db
 from .engine import engine
 from .auth import audit
-from .spaces import current_org, space_required
+from .spaces import current_org, current_user, space_required
 
 bp = Blueprint("employer", __name__, url_prefix="/employeur")
-
-# What an employer may do with a proposal: every forward move, and refusal.
-EMPLOYER_STATES = (workflow.INTERVIEW, workflow.PMSMP, workflow.TRIAL, workflow.HIRED, workflow.REFUSED)
-
 
 @bp.before_request
 @space_required("employer")
@@ -41,7 +38,7 @@ def _own_need(need_id: int) -> dict[str, Any]:
         need = storage.get_need(get_db(), need_id)
     except storage.NotFound:
         abort(404)
-    if need["employer_id"] != _org_id():
+    if not permissions.can_edit_need(current_user(), need):
         abort(404)
     return need
 
@@ -51,7 +48,7 @@ def _own_proposal(proposal_id: int) -> dict[str, Any]:
         proposal = storage.get_proposal(get_db(), proposal_id)
     except storage.NotFound:
         abort(404)
-    if proposal["employer_id"] != _org_id():
+    if not permissions.can_view_proposal(current_user(), proposal):
         abort(404)
     return proposal
 
@@ -168,7 +165,7 @@ def proposal(proposal_id: int):
               "skills": [e for e in skillmap.labelled(profile["skill_map"], engine().taxonomy) if e.get("label")],
               "skills_text": profile["skills_text"], "experiences": profile["experiences"],
               "availability": profile["availability"], "part_time": profile["part_time"]}
-    allowed = [s for s in workflow.allowed_transitions(row["status"]) if s in EMPLOYER_STATES]
+    allowed = [s for s in workflow.allowed_transitions(row["status"]) if permissions.employer_may_move_to(row, s)]
     return render_template("employer/proposal.html", proposal=row, person=person, labels=workflow.STATE_LABELS,
                            reasons=workflow.REFUSAL_REASONS, next_states=allowed,
                            events=storage.proposal_events(db, proposal_id, shared_only=True))
@@ -176,10 +173,13 @@ def proposal(proposal_id: int):
 
 @bp.post("/candidatures/<int:proposal_id>/reponse")
 def answer(proposal_id: int):
-    _own_proposal(proposal_id)
+    row = _own_proposal(proposal_id)
     status = request.form.get("status", "")
-    if status not in EMPLOYER_STATES:
+    if status not in permissions.EMPLOYER_STATES:
         flash("Réponse inconnue.", "error")
+        return redirect(url_for("employer.proposal", proposal_id=proposal_id))
+    if not permissions.can_answer_proposal(current_user(), row, status):
+        flash("La personne a retiré son accord : cette candidature ne peut plus qu'être close (refus).", "error")
         return redirect(url_for("employer.proposal", proposal_id=proposal_id))
     try:
         storage.transition_proposal(get_db(), proposal_id, status, actor=current_org()["name"],

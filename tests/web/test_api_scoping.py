@@ -447,3 +447,13 @@ def test_after_withdrawal_an_employer_s_answer_shows_no_name_either(e12, cast, w
 def test_after_withdrawal_the_cre_still_sees_the_person(cre, cast, withdrawn):
     got = cre.get(f"{API}/proposals/{cast['shared']}").get_json()
     assert got["first_name"] == "Yusuf" and "withdrawn" not in got
+
+
+@pytest.mark.parametrize("status", ["entretien", "pmsmp", "periode_essai", "embauchee"])
+def test_after_withdrawal_the_employer_cannot_move_the_candidature_forward(e12, cre, cast, withdrawn, status):
+    before = cre.get(f"{API}/proposals/{cast['shared']}").get_json()["status"]
+    response = e12.post(f"{API}/proposals/{cast['shared']}/transitions", json={"status": status})
+    body = assert_denied(response, 409)
+    assert "retiré son accord" in body["error"]
+    assert cre.get(f"{API}/proposals/{cast['shared']}").get_json()["status"] == before
+

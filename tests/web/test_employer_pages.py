@@ -119,3 +119,17 @@ def test_cre_follow_up_notes_stay_inside_the_structure(app, employer, proposal, 
     assert "Entretien" in page                      # the state change itself is shared
     cre_page = cre.get(f"/cre/propositions/{proposal}").get_data(as_text=True)
     assert "Difficultés de garde d&#39;enfant" in cre_page and "interne" in cre_page
+
+
+def test_after_consent_is_withdrawn_the_employer_may_only_close_the_candidature(app, employer):
+    # Its own connection, not the `db` fixture: an open app context would be shared with the page requests.
+    db = storage.connect(app.config["DATABASE"])
+    proposal = next(p for p in storage.list_proposals(db, employer_id="E14") if p["status"] == "proposee")
+    storage.update_profile(db, proposal["profile_id"], {"consent_at": None, "consent_by": None})
+    url = f"/employeur/candidatures/{proposal['id']}"
+    page = employer.post(f"{url}/reponse", data={"status": "entretien"}, follow_redirects=True)
+    assert "ne peut plus qu&#39;être close" in page.get_data(as_text=True)
+    assert storage.get_proposal(db, proposal["id"])["status"] == "proposee"
+    closed = employer.post(f"{url}/reponse", data={"status": "refusee", "reason": "autre"})
+    assert closed.status_code == 302
+    assert storage.get_proposal(db, proposal["id"])["status"] == "refusee"

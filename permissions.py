@@ -1,0 +1,108 @@
+"""Who may see or change what: one predicate per decision, shared by every page and the API.
+
+Pure functions of the user (a row of ``users``: ``role``, ``org_id``) and the
+object (a row as ``storage`` returns it). Views never compare organisation ids
+themselves: they ask here, and answer 404 when the answer is no (an object a
+user may not see does not exist for them).
+
+New sharing rules (pooled needs, titulaires of a lot, a territory's shared
+network) are added here, next to the rule they widen.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import workflow
+
+__all__ = [
+    "EMPLOYER_STATES",
+    "can_answer_proposal",
+    "can_edit_need",
+    "can_edit_profile",
+    "can_see_candidate",
+    "can_see_personal_information",
+    "can_view_contract",
+    "can_view_need",
+    "can_view_profile",
+    "can_view_proposal",
+    "employer_may_move_to",
+]
+
+User = Mapping[str, Any]
+Row = Mapping[str, Any]
+
+# The answers an employer gives to a proposal; the other moves belong to the CRE.
+EMPLOYER_STATES: frozenset[str] = frozenset(
+    {workflow.INTERVIEW, workflow.PMSMP, workflow.TRIAL, workflow.HIRED, workflow.REFUSED})
+
+
+def _is(user: User | None, role: str) -> bool:
+    return bool(user) and user.get("role") == role and bool(user.get("org_id"))
+
+
+# -- people --------------------------------------------------------------------
+def can_view_profile(user: User | None, profile: Row) -> bool:
+    """A person's full profile: the CRE of the structure that coaches them, nobody else."""
+    return _is(user, "cre") and profile.get("siae_id") == user["org_id"]
+
+
+def can_edit_profile(user: User | None, profile: Row) -> bool:
+    return can_view_profile(user, profile) and not profile.get("anonymised_at")
+
+
+def can_see_personal_information(user: User | None, profile: Row) -> bool:
+    """Eligibility criteria, notes, the structure's reference: the coaching structure only."""
+    return can_view_profile(user, profile)
+
+
+# -- needs -------------------------------------------------------------------------
+def can_view_need(user: User | None, need: Row) -> bool:
+    """Every CRE sees every need (to propose people); an employer sees its own."""
+    if _is(user, "cre"):
+        return True
+    return _is(user, "employer") and need.get("employer_id") == user["org_id"]
+
+
+def can_edit_need(user: User | None, need: Row) -> bool:
+    return _is(user, "employer") and need.get("employer_id") == user["org_id"]
+
+
+# -- proposals -------------------------------------------------------------------
+def can_view_proposal(user: User | None, proposal: Row) -> bool:
+    """The proposing structure's CRE and the need's employer."""
+    if _is(user, "cre"):
+        return proposal.get("siae_id") == user["org_id"]
+    if _is(user, "employer"):
+        return proposal.get("employer_id") == user["org_id"]
+    return False
+
+
+def can_see_candidate(user: User | None, proposal: Row) -> bool:
+    """The person behind a proposal (first name, skills, message): hidden from the employer once
+    the person withdrew their consent to be proposed."""
+    if not can_view_proposal(user, proposal):
+        return False
+    return user["role"] == "cre" or bool(proposal.get("consent_at"))
+
+
+def employer_may_move_to(proposal: Row, target: str) -> bool:
+    """An employer answers with the employer states only, and cannot move a candidature whose
+    person withdrew consent, except to close it."""
+    if target not in EMPLOYER_STATES:
+        return False
+    return bool(proposal.get("consent_at")) or target == workflow.REFUSED
+
+
+def can_answer_proposal(user: User | None, proposal: Row, target: str) -> bool:
+    """Whether this user may move this proposal to ``target`` (the workflow checks the move itself)."""
+    if not can_view_proposal(user, proposal):
+        return False
+    if user["role"] == "employer":
+        return employer_may_move_to(proposal, target)
+    return True
+
+
+# -- clauses ---------------------------------------------------------------------
+def can_view_contract(user: User | None, contract: Row) -> bool:
+    """A public contract and its ledger: the buyer organisation that holds it."""
+    return _is(user, "buyer") and contract.get("buyer_id") == user["org_id"]

@@ -1,0 +1,158 @@
+"""SQLite storage through sqlite-utils: the only package that knows the schema.
+
+One module per aggregate (organisations, profiles, needs, proposals, clauses,
+accounts, person, rome) and ``schema`` for tables and migrations. Every
+function takes the ``db`` (a ``sqlite_utils.Database``) first; rows come back
+as plain dicts with JSON columns decoded. Writes that touch several rows run in
+one ``transaction(db)`` (``BEGIN IMMEDIATE``), so a failure leaves nothing
+half-written and concurrent writers queue instead of failing.
+
+Callers use the package's names (``storage.create_profile``); the modules are
+the code's layout, not an API.
+"""
+
+from .base import NotFound, Conflict, now, transaction, iter_table
+from .schema import SCHEMA_VERSION, BUSY_TIMEOUT_MS, connect, schema_version, init_schema
+from .organisations import ORGANISATION_KINDS, upsert_organisation, get_organisation, list_organisations
+from .records import last_profile_change, profile_changes_since
+from .profiles import (
+    create_profile,
+    update_profile,
+    set_profile_archived,
+    get_profile,
+    profile_by_reference,
+    list_profiles,
+    upsert_profiles,
+)
+from .needs import NEED_STATUSES, create_need, update_need, get_need, list_needs, need_by_reference, upsert_needs
+from .proposals import (
+    ProposalChange,
+    on_proposal_change,
+    create_proposal,
+    get_proposal,
+    list_proposals,
+    transition_proposal,
+    add_proposal_note,
+    proposal_events,
+    proposal_counts,
+    profiles_never_proposed,
+)
+from .clauses import (
+    create_contract,
+    update_contract,
+    get_contract,
+    contract_by_reference,
+    list_contracts,
+    save_lot,
+    get_lot,
+    list_lots,
+    participant_by_reference,
+    save_participant,
+    participants_by_id,
+    create_entry,
+    correct_entry,
+    delete_entry,
+    get_entry,
+    list_entries,
+    entry_history,
+    find_entry,
+)
+from .accounts import (
+    ROLES,
+    ROLE_ORG_KIND,
+    create_user,
+    get_user,
+    user_by_email,
+    user_by_invitation,
+    list_users,
+    update_user,
+    create_token,
+    token_owner,
+    list_tokens,
+    revoke_token,
+    audit,
+    audit_entries,
+)
+from .person import person_export, anonymise_profile
+from .rome import ROME_TABLES, replace_rome, rome_version, rome_rows
+
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "Conflict",
+    "NEED_STATUSES",
+    "NotFound",
+    "ProposalChange",
+    "ORGANISATION_KINDS",
+    "ROLES",
+    "ROLE_ORG_KIND",
+    "ROME_TABLES",
+    "SCHEMA_VERSION",
+    "add_proposal_note",
+    "anonymise_profile",
+    "audit",
+    "audit_entries",
+    "connect",
+    "contract_by_reference",
+    "correct_entry",
+    "create_contract",
+    "create_entry",
+    "create_need",
+    "create_profile",
+    "create_proposal",
+    "create_token",
+    "create_user",
+    "delete_entry",
+    "entry_history",
+    "find_entry",
+    "get_contract",
+    "get_entry",
+    "get_lot",
+    "get_need",
+    "get_organisation",
+    "get_profile",
+    "get_proposal",
+    "get_user",
+    "init_schema",
+    "iter_table",
+    "last_profile_change",
+    "list_contracts",
+    "list_entries",
+    "list_lots",
+    "list_needs",
+    "list_organisations",
+    "list_profiles",
+    "list_proposals",
+    "list_tokens",
+    "list_users",
+    "need_by_reference",
+    "now",
+    "on_proposal_change",
+    "participant_by_reference",
+    "participants_by_id",
+    "person_export",
+    "profile_by_reference",
+    "profile_changes_since",
+    "profiles_never_proposed",
+    "proposal_counts",
+    "proposal_events",
+    "replace_rome",
+    "revoke_token",
+    "rome_rows",
+    "rome_version",
+    "save_lot",
+    "save_participant",
+    "schema_version",
+    "set_profile_archived",
+    "token_owner",
+    "transaction",
+    "transition_proposal",
+    "update_contract",
+    "update_need",
+    "update_profile",
+    "update_user",
+    "upsert_needs",
+    "upsert_organisation",
+    "upsert_profiles",
+    "user_by_email",
+    "user_by_invitation",
+]

@@ -1,0 +1,223 @@
+"""The one module that knows the SQLite schema: tables, indexes, migrations, connection settings.
+
+A database is opened with ``connect``: the file is created on first use
+(``0600`` in a ``0700`` folder), in WAL mode (readers never wait for the
+writer), with foreign keys enforced and a busy timeout. The schema is
+created or migrated once per file and version (``PRAGMA user_version``), not
+per request: a request's connection only reads that one number.
+
+Changing the schema: edit ``_create_all`` (create-if-missing tables, columns
+added by ``ensure_columns``) and bump ``SCHEMA_VERSION``.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from typing import Mapping
+
+import sqlite_utils
+
+from .base import transaction
+
+SCHEMA_VERSION = 2
+
+# How long a writer waits for another process's write lock before giving up.
+# Writes are short (one request's change), so 15 s covers a queue of many.
+BUSY_TIMEOUT_MS = 15_000
+
+
+def connect(path: str | Path, *, migrate: bool = True) -> sqlite_utils.Database:
+    """Open the database file (created on first use) with the settings every process shares.
+
+    ``migrate``: create or upgrade the schema if the file is older than this
+    code (one ``PRAGMA user_version`` read when it is up to date).
+    """
+    memory = str(path) == ":memory:"
+    if not memory:
+        _create_private_file(Path(path))
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db = sqlite_utils.Database(conn)
+    if migrate and schema_version(db) < SCHEMA_VERSION:
+        init_schema(db)
+    return db
+
+
+def _create_private_file(path: Path) -> None:
+    """The database holds personal data: only the account running the app may read it."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def init_schema(db: sqlite_utils.Database) -> None:
+    """Create missing tables, columns and indexes, then record the version; idempotent."""
+    if db.execute("PRAGMA journal_mode").fetchone()[0] not in ("wal", "memory"):
+        # Persistent in the file: every later connection, in every process, is in WAL mode.
+        db.execute("PRAGMA journal_mode = WAL")
+    # Several workers may start at once: the write lock is taken first, so they
+    # migrate one after the other, and the later ones find nothing to do.
+    with transaction(db):
+        _create_all(db)
+        db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _create_all(db: sqlite_utils.Database) -> None:
+    db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+    db["organisations"].create(
+        {"id": str, "kind": str, "name": str, "subtype": str, "sector": str, "city": str,
+         "postcode": str, "lat": float, "lon": float, "size": str},
+        pk="id", not_null={"kind", "name"}, if_not_exists=True,
+    )
+    db["profiles"].create(
+        {"id": int, "reference": str, "first_name": str, "siae_id": str, "description": str,
+         "skills_text": str, "skill_map": str, "experiences": str, "formation": str, "informal_skills": str,
+         "driving_licence": int, "vehicle": int, "mobility_km": float, "french_level": str,
+         "availability": str, "part_time": int, "postcode": str, "city": str, "lat": float, "lon": float,
+         "path_start": str, "path_end": str, "eligibility": str, "notes": str, "archived": int,
+         "created_at": str, "updated_at": str},
+        pk="id", not_null={"reference", "siae_id", "first_name"},
+        foreign_keys=[("siae_id", "organisations", "id")],
+        defaults={"archived": 0, "skill_map": "[]", "experiences": "[]", "eligibility": "[]"},
+        if_not_exists=True,
+    )
+    db["needs"].create(
+        {"id": int, "reference": str, "employer_id": str, "title": str, "description": str,
+         "skills": str, "skill_map": str, "contract": str, "hours_per_week": float, "positions": int,
+         "start_date": str, "driving_licence": int, "french_level": str, "postcode": str, "city": str,
+         "lat": float, "lon": float, "max_distance_km": float, "public_contract": str, "status": str,
+         "created_at": str, "updated_at": str},
+        pk="id", not_null={"employer_id", "title"},
+        foreign_keys=[("employer_id", "organisations", "id")],
+        defaults={"status": "ouvert", "skills": "[]", "skill_map": "[]"},
+        if_not_exists=True,
+    )
+    db["proposals"].create(
+        {"id": int, "need_id": int, "profile_id": int, "proposed_by": str, "message": str, "status": str,
+         "refusal_reason": str, "score": float, "explanation": str, "created_at": str, "updated_at": str},
+        pk="id", not_null={"need_id", "profile_id", "status"},
+        foreign_keys=[("need_id", "needs", "id"), ("profile_id", "profiles", "id")],
+        if_not_exists=True,
+    )
+    db["proposal_events"].create(
+        {"id": int, "proposal_id": int, "from_status": str, "to_status": str, "reason": str,
+         "note": str, "actor": str, "at": str, "internal": int},
+        pk="id", foreign_keys=[("proposal_id", "proposals", "id")], defaults={"internal": 0}, if_not_exists=True,
+    )
+    # Databases created before the column existed.
+    if "internal" not in db["proposal_events"].columns_dict:
+        db["proposal_events"].add_column("internal", int, not_null_default=0)
+    # One row per profile write: each process's matching index replays the
+    # rows it has not seen (incremental, and right with several processes).
+    db["profile_changes"].create({"seq": int, "profile_id": int, "at": str}, pk="seq", if_not_exists=True)
+    _init_clause_tables(db)
+    _init_account_tables(db)
+    _init_rome_tables(db)
+    # Columns added after the first release: databases created before get them here.
+    ensure_columns(db, "profiles", {"consent_at": str, "consent_by": str, "anonymised_at": str, "rome_code": str})
+    ensure_columns(db, "needs", {"rome_code": str})
+    db["profiles"].create_index(["reference"], unique=True, if_not_exists=True)
+    db["profiles"].create_index(["siae_id", "archived"], if_not_exists=True)
+    db["needs"].create_index(["employer_id", "reference"], unique=True, if_not_exists=True)
+    db["proposals"].create_index(["need_id", "profile_id"], unique=True, if_not_exists=True)
+    db["proposal_events"].create_index(["proposal_id"], if_not_exists=True)
+
+
+def ensure_columns(db: sqlite_utils.Database, table: str, columns: Mapping[str, type]) -> None:
+    """Add the columns a table created by an earlier release lacks."""
+    existing = db[table].columns_dict
+    for name, kind in columns.items():
+        if name not in existing:
+            db[table].add_column(name, kind)
+
+
+# -- insertion clauses: contracts, lots, participants, the hours ledger -------------
+def _init_clause_tables(db: sqlite_utils.Database) -> None:
+    db["contracts"].create(
+        {"id": int, "buyer_id": str, "reference": str, "title": str, "start_date": str, "end_date": str,
+         "pooling_allowed": int, "qpv_priority": int, "created_at": str, "updated_at": str},
+        pk="id", not_null={"buyer_id", "reference", "title", "start_date", "end_date"},
+        foreign_keys=[("buyer_id", "organisations", "id")], defaults={"pooling_allowed": 0, "qpv_priority": 0},
+        if_not_exists=True,
+    )
+    db["lots"].create(
+        {"id": int, "contract_id": int, "number": int, "title": str, "titulaire": str, "trades": str,
+         "postcode": str, "city": str, "lat": float, "lon": float, "clause_mode": str, "fixed_hours": int,
+         "amount": float, "labour_share": float, "insertion_rate": float, "hourly_cost": float, "preset": str,
+         "required_hours": int, "created_at": str, "updated_at": str},
+        pk="id", not_null={"contract_id", "number", "title", "required_hours"},
+        foreign_keys=[("contract_id", "contracts", "id")], if_not_exists=True,
+    )
+    # A participant belongs to one contract: its eligibility and proof are checked for that
+    # contract, and one buyer's ledger can never change another's figures.
+    db["participants"].create(
+        {"id": int, "contract_id": int, "reference": str, "profile_id": int, "category": str, "proof_kind": str,
+         "proof_date": str, "validated": int, "exit_situation": str, "created_at": str, "updated_at": str},
+        pk="id", not_null={"reference", "contract_id"},
+        foreign_keys=[("profile_id", "profiles", "id"), ("contract_id", "contracts", "id")],
+        defaults={"validated": 0, "exit_situation": "en_cours"}, if_not_exists=True,
+    )
+    db["ledger_entries"].create(
+        {"id": int, "contract_id": int, "lot_id": int, "participant_id": int, "month": str, "hours": float,
+         "modality": str, "employer_name": str, "contract_type": str, "contract_start": str, "contract_end": str,
+         "deleted": int, "version": int, "created_at": str, "updated_at": str},
+        pk="id", not_null={"contract_id", "lot_id", "participant_id", "month", "hours", "modality"},
+        foreign_keys=[("contract_id", "contracts", "id"), ("lot_id", "lots", "id"),
+                      ("participant_id", "participants", "id")],
+        defaults={"deleted": 0, "version": 1}, if_not_exists=True,
+    )
+    db["ledger_versions"].create(
+        {"id": int, "entry_id": int, "version": int, "action": str, "data": str, "changed_by": str,
+         "changed_at": str},
+        pk="id", foreign_keys=[("entry_id", "ledger_entries", "id")], if_not_exists=True,
+    )
+    db["contracts"].create_index(["buyer_id", "reference"], unique=True, if_not_exists=True)
+    db["lots"].create_index(["contract_id", "number"], unique=True, if_not_exists=True)
+    db.execute("DROP INDEX IF EXISTS idx_participants_reference")
+    db["participants"].create_index(["contract_id", "reference"], unique=True, if_not_exists=True)
+    db["ledger_entries"].create_index(["contract_id", "deleted"], if_not_exists=True)
+    db["ledger_versions"].create_index(["entry_id"], if_not_exists=True)
+
+
+
+def _init_account_tables(db: sqlite_utils.Database) -> None:
+    db["users"].create(
+        {"id": int, "email": str, "name": str, "role": str, "org_id": str, "password_hash": str, "active": int,
+         "invitation_hash": str, "invitation_expires": str, "failed_logins": int, "locked_until": str,
+         "created_at": str, "last_login_at": str, "password_changed_at": str},
+        pk="id", not_null={"email", "role"}, foreign_keys=[("org_id", "organisations", "id")],
+        defaults={"active": 1, "failed_logins": 0}, if_not_exists=True,
+    )
+    db["api_tokens"].create(
+        {"id": int, "user_id": int, "name": str, "token_hash": str, "prefix": str, "created_at": str,
+         "last_used_at": str, "revoked": int},
+        pk="id", foreign_keys=[("user_id", "users", "id")], defaults={"revoked": 0}, if_not_exists=True,
+    )
+    db["audit_log"].create(
+        {"id": int, "at": str, "user_id": int, "user_email": str, "role": str, "org_id": str, "action": str,
+         "object_type": str, "object_id": str, "detail": str, "ip": str},
+        pk="id", if_not_exists=True,
+    )
+    db["users"].create_index(["email"], unique=True, if_not_exists=True)
+    db["api_tokens"].create_index(["token_hash"], unique=True, if_not_exists=True)
+    db["audit_log"].create_index(["object_type", "object_id"], if_not_exists=True)
+
+
+
+def _init_rome_tables(db: sqlite_utils.Database) -> None:
+    db["rome_metiers"].create({"code": str, "label": str, "domain": str, "grand_domain": str, "text": str},
+                              pk="code", if_not_exists=True)
+    db["rome_appellations"].create({"code": str, "label": str, "rome": str}, pk="code", if_not_exists=True)
+    db["rome_items"].create({"code": str, "label": str, "rubrique": str}, pk="code", if_not_exists=True)
+    db["rome_metier_items"].create({"rome": str, "item": str, "core": int}, pk=("rome", "item"), if_not_exists=True)
+    db["rome_mobility"].create({"source": str, "target": str, "rank": int}, pk=("source", "target"),
+                               if_not_exists=True)
+

@@ -1,0 +1,98 @@
+"""The permission predicates, as tables: each row is one decision a page or the API relies on."""
+from __future__ import annotations
+
+import pytest
+
+import permissions
+import workflow
+
+CRE_S1 = {"role": "cre", "org_id": "S1"}
+CRE_S2 = {"role": "cre", "org_id": "S2"}
+EMP_E1 = {"role": "employer", "org_id": "E1"}
+EMP_E2 = {"role": "employer", "org_id": "E2"}
+BUYER_B1 = {"role": "buyer", "org_id": "B1"}
+ADMIN = {"role": "admin", "org_id": None}
+NOBODY = None
+# A user row whose organisation was removed must not match rows without an organisation.
+CRE_NO_ORG = {"role": "cre", "org_id": None}
+
+PROFILE_S1 = {"siae_id": "S1"}
+NEED_E1 = {"employer_id": "E1"}
+PROPOSAL = {"siae_id": "S1", "employer_id": "E1", "consent_at": "2026-01-05T09:00:00+00:00"}
+WITHDRAWN = {**PROPOSAL, "consent_at": None}
+CONTRACT_B1 = {"buyer_id": "B1"}
+
+
+@pytest.mark.parametrize("user, expected", [
+    (CRE_S1, True), (CRE_S2, False), (EMP_E1, False), (BUYER_B1, False), (ADMIN, False), (NOBODY, False),
+    (CRE_NO_ORG, False),
+])
+def test_a_profile_is_seen_by_its_structure_only(user, expected):
+    assert permissions.can_view_profile(user, PROFILE_S1) is expected
+    assert permissions.can_see_personal_information(user, PROFILE_S1) is expected
+
+
+def test_an_anonymised_profile_cannot_be_edited_even_by_its_structure():
+    assert permissions.can_edit_profile(CRE_S1, PROFILE_S1) is True
+    assert permissions.can_edit_profile(CRE_S1, {**PROFILE_S1, "anonymised_at": "2026-02-01"}) is False
+
+
+@pytest.mark.parametrize("user, view, edit", [
+    (CRE_S1, True, False), (CRE_S2, True, False), (EMP_E1, True, True), (EMP_E2, False, False),
+    (BUYER_B1, False, False), (ADMIN, False, False), (NOBODY, False, False),
+])
+def test_needs_are_seen_by_every_cre_and_changed_by_their_employer(user, view, edit):
+    assert permissions.can_view_need(user, NEED_E1) is view
+    assert permissions.can_edit_need(user, NEED_E1) is edit
+
+
+@pytest.mark.parametrize("user, view, candidate", [
+    (CRE_S1, True, True), (CRE_S2, False, False), (EMP_E1, True, True), (EMP_E2, False, False),
+    (BUYER_B1, False, False), (ADMIN, False, False), (NOBODY, False, False),
+])
+def test_a_proposal_is_seen_by_its_two_parties(user, view, candidate):
+    assert permissions.can_view_proposal(user, PROPOSAL) is view
+    assert permissions.can_see_candidate(user, PROPOSAL) is candidate
+
+
+def test_a_withdrawn_person_is_hidden_from_the_employer_not_from_the_cre():
+    assert permissions.can_see_candidate(EMP_E1, WITHDRAWN) is False
+    assert permissions.can_see_candidate(CRE_S1, WITHDRAWN) is True
+
+
+def test_employer_states_are_the_answers_and_nothing_else():
+    assert permissions.EMPLOYER_STATES == {workflow.INTERVIEW, workflow.PMSMP, workflow.TRIAL, workflow.HIRED,
+                                           workflow.REFUSED}
+
+
+@pytest.mark.parametrize("target", sorted(permissions.EMPLOYER_STATES))
+def test_employer_answers_while_consent_holds(target):
+    assert permissions.can_answer_proposal(EMP_E1, PROPOSAL, target) is True
+    assert permissions.can_answer_proposal(EMP_E2, PROPOSAL, target) is False
+
+
+@pytest.mark.parametrize("target, allowed", [
+    (workflow.REFUSED, True), (workflow.INTERVIEW, False), (workflow.PMSMP, False), (workflow.TRIAL, False),
+    (workflow.HIRED, False), (workflow.SEEN, False), (workflow.PROPOSED, False),
+])
+def test_after_consent_is_withdrawn_the_employer_may_only_close(target, allowed):
+    assert permissions.can_answer_proposal(EMP_E1, WITHDRAWN, target) is allowed
+    assert permissions.employer_may_move_to(WITHDRAWN, target) is allowed
+
+
+@pytest.mark.parametrize("target", [workflow.SEEN, workflow.PROPOSED])
+def test_an_employer_never_makes_the_cre_moves(target):
+    assert permissions.can_answer_proposal(EMP_E1, PROPOSAL, target) is False
+
+
+def test_the_cre_may_move_its_own_proposals_only():
+    assert permissions.can_answer_proposal(CRE_S1, WITHDRAWN, workflow.INTERVIEW) is True
+    assert permissions.can_answer_proposal(CRE_S2, PROPOSAL, workflow.INTERVIEW) is False
+
+
+@pytest.mark.parametrize("user, expected", [
+    (BUYER_B1, True), ({"role": "buyer", "org_id": "B2"}, False), (CRE_S1, False), (EMP_E1, False),
+    (ADMIN, False), (NOBODY, False),
+])
+def test_a_contract_is_seen_by_its_buyer_only(user, expected):
+    assert permissions.can_view_contract(user, CONTRACT_B1) is expected
