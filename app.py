@@ -47,7 +47,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
-    from web import admin, api, auth, buyer, commands, cre, db, employer, engine, filters, home
+    from web import (admin, api, auth, buyer, commands, cre, db, diagnostic, employer, engine, filters, home,
+                     outreach, pooled)
 
     db.init_app(app)
     engine.init_app(app)
@@ -60,6 +61,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(cre.bp)
     app.register_blueprint(employer.bp)
     app.register_blueprint(buyer.bp)
+    pooled.init_app(app)
+    app.register_blueprint(outreach.bp)
+    app.register_blueprint(diagnostic.bp)
     app.register_blueprint(api.bp)
 
     def error_page(code: int, title: str, message: str):

@@ -7,6 +7,12 @@ user may not see does not exist for them).
 
 New sharing rules (pooled needs, titulaires of a lot, a territory's shared
 network) are added here, next to the rule they widen.
+
+Pooled needs: a need carried by a structure (AI, GEIQ, ETTI) for several
+member employers. Its proposals carry ``carrier_id`` and ``member_ids``: the
+carrier's CRE sees them as the employer would and answers them (the carrier
+hires); each member sees them as an employer may, never more, and does not
+answer; the proposing structure keeps its own view, but only the carrier hires.
 """
 from __future__ import annotations
 
@@ -16,16 +22,25 @@ import workflow
 
 __all__ = [
     "EMPLOYER_STATES",
+    "TERRITORY_ROLES",
     "can_answer_proposal",
+    "can_carry_pooled_need",
+    "can_edit_drafted_need",
     "can_edit_need",
+    "can_edit_network_employer",
+    "can_manage_pooled_need",
     "can_edit_profile",
     "can_see_candidate",
     "can_see_personal_information",
     "can_view_contract",
     "can_view_need",
+    "can_view_network_employer",
+    "can_view_pooled_need",
     "can_view_profile",
     "can_view_proposal",
+    "can_view_territory",
     "employer_may_move_to",
+    "is_pooled_member",
 ]
 
 User = Mapping[str, Any]
@@ -67,22 +82,60 @@ def can_edit_need(user: User | None, need: Row) -> bool:
     return _is(user, "employer") and need.get("employer_id") == user["org_id"]
 
 
+def can_edit_drafted_need(user: User | None, need: Row) -> bool:
+    """A need a CRE drafted with an employer of its network ("besoin pressenti → besoin"): the
+    drafting structure keeps it up to date with the employer, as the employer itself may."""
+    return _is(user, "cre") and bool(need.get("drafted_by")) and need.get("drafted_by") == user["org_id"]
+
+
+# -- pooled needs ------------------------------------------------------------------
+def can_carry_pooled_need(user: User | None, organisation: Row) -> bool:
+    """Creating a pooled need: a CRE of a structure that hires to place (AI, GEIQ, ETTI)."""
+    import pooling
+
+    return (_is(user, "cre") and organisation.get("id") == user["org_id"] and organisation.get("kind") == "siae"
+            and pooling.can_carry(organisation.get("subtype")))
+
+
+def can_view_pooled_need(user: User | None, pooled: Row) -> bool:
+    """Every CRE (as every need), and each member employer."""
+    return _is(user, "cre") or is_pooled_member(user, pooled)
+
+
+def is_pooled_member(user: User | None, pooled: Row) -> bool:
+    return _is(user, "employer") and user["org_id"] in (pooled.get("member_ids") or ())
+
+
+def can_manage_pooled_need(user: User | None, pooled: Row) -> bool:
+    """Terms, members, answers to candidates, hires and monthly hours: the carrier's CRE."""
+    return _is(user, "cre") and pooled.get("carrier_id") == user["org_id"]
+
+
 # -- proposals -------------------------------------------------------------------
 def can_view_proposal(user: User | None, proposal: Row) -> bool:
-    """The proposing structure's CRE and the need's employer."""
+    """The proposing structure's CRE and the need's employer; for a pooled need, also the
+    carrier's CRE and every member."""
     if _is(user, "cre"):
-        return proposal.get("siae_id") == user["org_id"]
+        return proposal.get("siae_id") == user["org_id"] or _is_carrier(user, proposal)
     if _is(user, "employer"):
-        return proposal.get("employer_id") == user["org_id"]
+        return proposal.get("employer_id") == user["org_id"] or user["org_id"] in (proposal.get("member_ids") or ())
     return False
 
 
+def _is_carrier(user: User, proposal: Row) -> bool:
+    return bool(proposal.get("carrier_id")) and proposal.get("carrier_id") == user["org_id"]
+
+
+def _is_proposer(user: User | None, proposal: Row) -> bool:
+    return _is(user, "cre") and proposal.get("siae_id") == user["org_id"]
+
+
 def can_see_candidate(user: User | None, proposal: Row) -> bool:
-    """The person behind a proposal (first name, skills, message): hidden from the employer once
-    the person withdrew their consent to be proposed."""
+    """The person behind a proposal (first name, skills, message): hidden from the employer (and a
+    pooled need's carrier and members) once the person withdrew their consent to be proposed."""
     if not can_view_proposal(user, proposal):
         return False
-    return user["role"] == "cre" or bool(proposal.get("consent_at"))
+    return _is_proposer(user, proposal) or bool(proposal.get("consent_at"))
 
 
 def employer_may_move_to(proposal: Row, target: str) -> bool:
@@ -94,11 +147,19 @@ def employer_may_move_to(proposal: Row, target: str) -> bool:
 
 
 def can_answer_proposal(user: User | None, proposal: Row, target: str) -> bool:
-    """Whether this user may move this proposal to ``target`` (the workflow checks the move itself)."""
+    """Whether this user may move this proposal to ``target`` (the workflow checks the move itself).
+
+    For a pooled need, the carrier answers as the employer would, members never answer, and the
+    hire is the carrier's (it hires and places the person with members).
+    """
     if not can_view_proposal(user, proposal):
         return False
     if user["role"] == "employer":
-        return employer_may_move_to(proposal, target)
+        return proposal.get("employer_id") == user["org_id"] and employer_may_move_to(proposal, target)
+    if _is_carrier(user, proposal):
+        return _is_proposer(user, proposal) or employer_may_move_to(proposal, target)
+    if proposal.get("carrier_id") and target == workflow.HIRED:
+        return False
     return True
 
 
@@ -106,3 +167,31 @@ def can_answer_proposal(user: User | None, proposal: Row, target: str) -> bool:
 def can_view_contract(user: User | None, contract: Row) -> bool:
     """A public contract and its ledger: the buyer organisation that holds it."""
     return _is(user, "buyer") and contract.get("buyer_id") == user["org_id"]
+
+
+# -- a structure's employer network -------------------------------------------------
+def can_edit_network_employer(user: User | None, entry: Row) -> bool:
+    """An entry of the network, its notes and its log: the structure that keeps it."""
+    return _is(user, "cre") and entry.get("siae_id") == user["org_id"]
+
+
+def can_view_network_employer(user: User | None, entry: Row, *, viewer_territory: str | None) -> bool:
+    """Its structure; and, once shared, the CRE of the structures of its territory.
+
+    ``entry["territories"]``: the départements of the structure keeping it and of the employer;
+    ``viewer_territory``: the département of the viewer's structure. A shared entry shows the
+    employer (contacts, activity, besoins pressentis, dates of contact), never notes.
+    """
+    if can_edit_network_employer(user, entry):
+        return True
+    return (_is(user, "cre") and bool(entry.get("shared")) and viewer_territory is not None
+            and viewer_territory in (entry.get("territories") or ()))
+
+
+# -- the territorial diagnostic ---------------------------------------------------------
+# A CRE, a structure's director, a buyer or facilitateur: aggregates only, never a person.
+TERRITORY_ROLES: frozenset[str] = frozenset({"cre", "direction", "buyer"})
+
+
+def can_view_territory(user: User | None) -> bool:
+    return bool(user) and user.get("role") in TERRITORY_ROLES and bool(user.get("org_id"))

@@ -11,6 +11,7 @@ Typical use::
 from .index import DEFAULT_TOP, REFIT_RATIO, MatchIndex
 from .mapping import MATCH_THRESHOLD, Mapping, MetierHit, SkillHit, SkillMapper
 from .model import FRENCH_LEVELS, InputError, Location, Need, NeedSkill, Profile, need_from_dict, profile_from_dict
+from .sectors import dominant_sector, metier_sectors, need_sector, profile_metier, profile_sector
 from .scoring import Credit, Match, PreparedNeed, PreparedProfile, blocking_reasons, haversine_km, prepare_need
 from .taxonomy import Taxonomy, TaxonomyError, load_taxonomy
 from .text import normalise, split_fragments
@@ -37,11 +38,16 @@ __all__ = [
     "Taxonomy",
     "TaxonomyError",
     "blocking_reasons",
+    "dominant_sector",
     "haversine_km",
     "load_taxonomy",
+    "metier_sectors",
+    "need_sector",
     "need_from_dict",
     "normalise",
     "prepare_need",
     "profile_from_dict",
+    "profile_metier",
+    "profile_sector",
     "split_fragments",
 ]

@@ -45,8 +45,10 @@ ROME_FILES = {
     "mobility": "unix_rubrique_mobilite_v*_utf8.csv",
     "domains": "unix_cr_gd_dp_v*_utf8.csv",
     "texts": "unix_texte_v*_utf8.csv",
+    "naf": "unix_secteur_naf_v*_utf8.csv",
+    "naf_metiers": "unix_arborescence_secteur_naf_v*_utf8.csv",
 }
-OPTIONAL_FILES = {"texts", "domains"}
+OPTIONAL_FILES = {"texts", "domains", "naf", "naf_metiers"}
 RUBRIQUES = {"1": "savoir-faire", "2": "savoir-être", "3": "savoir"}
 
 # A typed title maps to an appellation at this score (0–100) or above.
@@ -103,11 +105,15 @@ class Referential:
     items: dict[str, tuple[str, str]]  # code_ogr -> (label, rubrique)
     metier_items: dict[str, dict[str, bool]]  # code_rome -> {code_ogr: cœur de métier}
     mobility: dict[str, list[str]] = field(default_factory=dict)  # code_rome -> targets, closest first
+    # NAF sector groups: two-digit division ("81") -> label, and -> the métiers its employers hire.
+    naf_sectors: dict[str, str] = field(default_factory=dict)
+    naf_metiers: dict[str, list[str]] = field(default_factory=dict)
 
     def stats(self) -> dict[str, int]:
         return {"metiers": len(self.metiers), "appellations": len(self.appellations), "items": len(self.items),
                 "metier_items": sum(len(v) for v in self.metier_items.values()),
-                "mobility_links": sum(len(v) for v in self.mobility.values())}
+                "mobility_links": sum(len(v) for v in self.mobility.values()),
+                "naf_links": sum(len(v) for v in self.naf_metiers.values())}
 
 
 def _find(directory: Path, key: str) -> Path | None:
@@ -184,8 +190,29 @@ def load_referential(directory: Path | str) -> Referential:
     for r in rows:
         if r["code_rome"] in metiers and r["code_rome_cible"] in metiers:
             mobility[r["code_rome"]].append((int(r["numero_ordre"] or 99), r["code_rome_cible"]))
+    naf_sectors, naf_metiers = _naf(paths, metiers)
     return Referential(version, metiers, appellations, items, dict(metier_items),
-                       {k: [t for _, t in sorted(v)] for k, v in mobility.items()})
+                       {k: [t for _, t in sorted(v)] for k, v in mobility.items()}, naf_sectors, naf_metiers)
+
+
+def _naf(paths: dict[str, Path | None], metiers: dict[str, RomeMetier]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The NAF sector tables (optional): division labels, and the métiers of each division."""
+    sectors: dict[str, str] = {}
+    if paths["naf"]:
+        rows = _read(paths["naf"])
+        _columns(rows, paths["naf"], ("code_secteur_naf", "libelle_secteur_naf"))
+        sectors = {r["code_secteur_naf"].zfill(2): r["libelle_secteur_naf"] for r in rows}
+    links: dict[str, list[str]] = defaultdict(list)
+    if paths["naf_metiers"]:
+        rows = _read(paths["naf_metiers"])
+        _columns(rows, paths["naf_metiers"], ("code_secteur_naf", "code_rome"))
+        for r in rows:
+            division = r["code_secteur_naf"].zfill(2)
+            if r["code_rome"] in metiers and r["code_rome"] not in links[division]:
+                links[division].append(r["code_rome"])
+            if division not in sectors and r.get("libelle_secteur_naf"):
+                sectors[division] = r["libelle_secteur_naf"]
+    return sectors, dict(links)
 
 
 # -- job titles ---------------------------------------------------------------------

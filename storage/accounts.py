@@ -9,8 +9,9 @@ import sqlite_utils
 from .base import Conflict, NotFound, get_row, now, select, transaction
 from .organisations import get_organisation
 
-ROLES = {"cre": "CRE / CIP", "employer": "Employeur", "buyer": "Acheteur / facilitateur", "admin": "Administrateur"}
-ROLE_ORG_KIND = {"cre": "siae", "employer": "employer", "buyer": "buyer", "admin": None}
+ROLES = {"cre": "CRE / CIP", "direction": "Direction de structure", "employer": "Employeur",
+         "buyer": "Acheteur / facilitateur", "admin": "Administrateur"}
+ROLE_ORG_KIND = {"cre": "siae", "direction": "siae", "employer": "employer", "buyer": "buyer", "admin": None}
 
 
 def create_user(db: sqlite_utils.Database, *, email: str, name: str, role: str, org_id: str | None,

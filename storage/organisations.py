@@ -8,11 +8,21 @@ import sqlite_utils
 from .base import get_row, select
 
 ORGANISATION_KINDS = ("siae", "employer", "buyer")
+# What kind of structure an organisation of kind "siae" is (``subtype``): the four SIAE and the GEIQ.
+SIAE_SUBTYPES = {
+    "ACI": "Atelier et chantier d'insertion (ACI)",
+    "AI": "Association intermédiaire (AI)",
+    "EI": "Entreprise d'insertion (EI)",
+    "ETTI": "Entreprise de travail temporaire d'insertion (ETTI)",
+    "GEIQ": "Groupement d'employeurs pour l'insertion et la qualification (GEIQ)",
+}
 
 
 def upsert_organisation(db: sqlite_utils.Database, org: Mapping[str, Any]) -> None:
     if org.get("kind") not in ORGANISATION_KINDS:
         raise ValueError(f"unknown organisation kind {org.get('kind')!r}")
+    if org.get("subtype") and org["kind"] == "siae" and org["subtype"] not in SIAE_SUBTYPES:
+        raise ValueError(f"type de structure inconnu : {org['subtype']} (attendu : {', '.join(SIAE_SUBTYPES)})")
     db["organisations"].upsert(dict(org), pk="id", alter=False)
 
 

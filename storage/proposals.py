@@ -46,14 +46,25 @@ def _changed(db: sqlite_utils.Database, proposal_id: int, previous: str | None, 
     return proposal
 
 
+# carrier_id and member_ids are set for a pooled need's proposals (the carrier hires; members see them).
 _PROPOSAL_SELECT = (
     "SELECT proposals.*, needs.title AS need_title, needs.reference AS need_reference, needs.employer_id AS employer_id, "
     "organisations.name AS employer_name, profiles.first_name AS first_name, "
-    "profiles.reference AS profile_reference, profiles.siae_id AS siae_id, profiles.consent_at AS consent_at "
+    "profiles.reference AS profile_reference, profiles.siae_id AS siae_id, profiles.consent_at AS consent_at, "
+    "pooled_needs.carrier_id AS carrier_id, "
+    "(SELECT group_concat(pooled_members.employer_id, ',') FROM pooled_members "
+    " WHERE pooled_members.need_id = proposals.need_id) AS member_ids "
     "FROM proposals JOIN needs ON needs.id = proposals.need_id "
     "JOIN organisations ON organisations.id = needs.employer_id "
     "JOIN profiles ON profiles.id = proposals.profile_id "
+    "LEFT JOIN pooled_needs ON pooled_needs.need_id = proposals.need_id "
 )
+
+
+def _decoded(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for row in rows:
+        row["member_ids"] = row["member_ids"].split(",") if row.get("member_ids") else []
+    return rows
 
 
 def create_proposal(db: sqlite_utils.Database, *, need_id: int, profile_id: int, message: str,
@@ -86,7 +97,7 @@ def create_proposal(db: sqlite_utils.Database, *, need_id: int, profile_id: int,
 
 def get_proposal(db: sqlite_utils.Database, proposal_id: int) -> dict[str, Any]:
     try:
-        rows = select(db, "proposals", _PROPOSAL_SELECT + "WHERE proposals.id = ?", [proposal_id])
+        rows = _decoded(select(db, "proposals", _PROPOSAL_SELECT + "WHERE proposals.id = ?", [proposal_id]))
     except OverflowError:
         rows = []
     if not rows:
@@ -96,7 +107,8 @@ def get_proposal(db: sqlite_utils.Database, proposal_id: int) -> dict[str, Any]:
 
 def list_proposals(db: sqlite_utils.Database, *, need_id: int | None = None, profile_id: int | None = None,
                    employer_id: str | None = None, siae_id: str | None = None,
-                   status: str | None = None) -> list[dict[str, Any]]:
+                   status: str | None = None, member_id: str | None = None) -> list[dict[str, Any]]:
+    """Proposals, filtered; ``member_id``: those of the pooled needs this employer is a member of."""
     where, params = ["1 = 1"], []
     for column, value in (("proposals.need_id", need_id), ("proposals.profile_id", profile_id),
                           ("needs.employer_id", employer_id), ("profiles.siae_id", siae_id),
@@ -104,7 +116,11 @@ def list_proposals(db: sqlite_utils.Database, *, need_id: int | None = None, pro
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)
-    return select(db, "proposals", _PROPOSAL_SELECT + f"WHERE {' AND '.join(where)} ORDER BY proposals.updated_at DESC, proposals.id DESC", params)
+    if member_id is not None:
+        where.append("proposals.need_id IN (SELECT need_id FROM pooled_members WHERE employer_id = ?)")
+        params.append(member_id)
+    return _decoded(select(db, "proposals", _PROPOSAL_SELECT + f"WHERE {' AND '.join(where)} "
+                           "ORDER BY proposals.updated_at DESC, proposals.id DESC", params))
 
 
 def transition_proposal(db: sqlite_utils.Database, proposal_id: int, target: str, *, actor: str,

@@ -7,7 +7,8 @@ import sqlite_utils
 
 from .base import transaction
 
-ROME_TABLES = ("rome_metiers", "rome_appellations", "rome_items", "rome_metier_items", "rome_mobility")
+ROME_TABLES = ("rome_metiers", "rome_appellations", "rome_items", "rome_metier_items", "rome_mobility", "rome_naf",
+               "rome_naf_metiers")
 
 
 def replace_rome(db: sqlite_utils.Database, version: str, rows: Mapping[str, list[dict[str, Any]]]) -> dict[str, int]:

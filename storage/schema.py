@@ -20,7 +20,7 @@ import sqlite_utils
 
 from .base import transaction
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # How long a writer waits for another process's write lock before giving up.
 # Writes are short (one request's change), so 15 s covers a queue of many.
@@ -123,7 +123,10 @@ def _create_all(db: sqlite_utils.Database) -> None:
     _init_rome_tables(db)
     # Columns added after the first release: databases created before get them here.
     ensure_columns(db, "profiles", {"consent_at": str, "consent_by": str, "anonymised_at": str, "rome_code": str})
-    ensure_columns(db, "needs", {"rome_code": str})
+    # drafted_by: the structure whose CRE drafted the need with the employer ("besoin pressenti → besoin").
+    ensure_columns(db, "needs", {"rome_code": str, "drafted_by": str})
+    _init_pooled_tables(db)
+    _init_network_tables(db)
     db["profiles"].create_index(["reference"], unique=True, if_not_exists=True)
     db["profiles"].create_index(["siae_id", "archived"], if_not_exists=True)
     db["needs"].create_index(["employer_id", "reference"], unique=True, if_not_exists=True)
@@ -220,4 +223,78 @@ def _init_rome_tables(db: sqlite_utils.Database) -> None:
     db["rome_metier_items"].create({"rome": str, "item": str, "core": int}, pk=("rome", "item"), if_not_exists=True)
     db["rome_mobility"].create({"source": str, "target": str, "rank": int}, pk=("source", "target"),
                                if_not_exists=True)
+    # NAF sector groups (two-digit divisions) and the métiers each employs.
+    db["rome_naf"].create({"code": str, "label": str}, pk="code", if_not_exists=True)
+    db["rome_naf_metiers"].create({"naf": str, "rome": str}, pk=("naf", "rome"), if_not_exists=True)
+
+
+# -- pooled needs: one need, several member employers, a carrier structure that hires ----------
+def _init_pooled_tables(db: sqlite_utils.Database) -> None:
+    db["pooled_needs"].create(
+        {"need_id": int, "carrier_id": str, "carrier_contract": str, "training_body": str, "training_plan": str,
+         "created_at": str, "updated_at": str},
+        pk="need_id", not_null={"carrier_id", "carrier_contract"},
+        foreign_keys=[("need_id", "needs", "id"), ("carrier_id", "organisations", "id")], if_not_exists=True,
+    )
+    # A member's share: a number of positions or a number of hours per week (one of the two).
+    db["pooled_members"].create(
+        {"need_id": int, "employer_id": str, "rank": int, "positions": int, "hours_per_week": float},
+        pk=("need_id", "employer_id"),
+        foreign_keys=[("need_id", "pooled_needs", "need_id"), ("employer_id", "organisations", "id")],
+        if_not_exists=True,
+    )
+    # A hire of the carrier placed (mise à disposition) with members, so many hours a week each.
+    db["pooled_assignments"].create(
+        {"id": int, "proposal_id": int, "need_id": int, "employer_id": str, "hours_per_week": float,
+         "start_date": str, "end_date": str, "created_by": str, "created_at": str},
+        pk="id", not_null={"proposal_id", "need_id", "employer_id", "hours_per_week", "start_date"},
+        foreign_keys=[("proposal_id", "proposals", "id"), ("need_id", "pooled_needs", "need_id"),
+                      ("employer_id", "organisations", "id")],
+        if_not_exists=True,
+    )
+    # Hours of mise à disposition done, per assignment and month (what the carrier invoices the member).
+    db["pooled_hours"].create(
+        {"id": int, "assignment_id": int, "month": str, "hours": float, "recorded_by": str, "recorded_at": str},
+        pk="id", not_null={"assignment_id", "month", "hours"},
+        foreign_keys=[("assignment_id", "pooled_assignments", "id")], if_not_exists=True,
+    )
+    db["pooled_members"].create_index(["employer_id"], if_not_exists=True)
+    db["pooled_assignments"].create_index(["proposal_id", "employer_id"], unique=True, if_not_exists=True)
+    db["pooled_assignments"].create_index(["need_id"], if_not_exists=True)
+    db["pooled_hours"].create_index(["assignment_id", "month"], unique=True, if_not_exists=True)
+
+
+# -- a structure's employer network ("aller-vers l'entreprise") ---------------------------------
+def _init_network_tables(db: sqlite_utils.Database) -> None:
+    db["network_employers"].create(
+        {"id": int, "siae_id": str, "reference": str, "name": str, "siret": str, "naf_code": str, "address": str,
+         "postcode": str, "city": str, "lat": float, "lon": float, "size": str, "notes": str, "shared": int,
+         "organisation_id": str, "created_at": str, "updated_at": str},
+        pk="id", not_null={"siae_id", "reference", "name"},
+        foreign_keys=[("siae_id", "organisations", "id"), ("organisation_id", "organisations", "id")],
+        defaults={"shared": 0}, if_not_exists=True,
+    )
+    db["network_contacts"].create(
+        {"id": int, "network_id": int, "rank": int, "name": str, "role": str, "phone": str, "email": str},
+        pk="id", not_null={"network_id", "name"}, foreign_keys=[("network_id", "network_employers", "id")],
+        if_not_exists=True,
+    )
+    db["network_events"].create(
+        {"id": int, "network_id": int, "kind": str, "date": str, "summary": str, "next_action": str,
+         "next_action_date": str, "next_action_done": int, "author": str, "created_at": str},
+        pk="id", not_null={"network_id", "kind", "date"}, foreign_keys=[("network_id", "network_employers", "id")],
+        defaults={"next_action_done": 0}, if_not_exists=True,
+    )
+    # "Besoins pressentis": hiring the CRE expects (métier, when, how many); need_id once drafted as a need.
+    db["network_potentials"].create(
+        {"id": int, "network_id": int, "rank": int, "metier": str, "metier_id": str, "rome_code": str,
+         "count": int, "expected": str, "notes": str, "need_id": int, "created_at": str, "updated_at": str},
+        pk="id", not_null={"network_id", "metier"},
+        foreign_keys=[("network_id", "network_employers", "id"), ("need_id", "needs", "id")], if_not_exists=True,
+    )
+    db["network_employers"].create_index(["siae_id", "reference"], unique=True, if_not_exists=True)
+    db["network_employers"].create_index(["shared"], if_not_exists=True)
+    db["network_contacts"].create_index(["network_id"], if_not_exists=True)
+    db["network_events"].create_index(["network_id"], if_not_exists=True)
+    db["network_potentials"].create_index(["network_id"], if_not_exists=True)
 

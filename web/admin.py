@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 import storage
 
+from . import geo
 from .auth import audit, current_user, invite, role_required
 from .db import get_db
 
@@ -80,14 +81,23 @@ def organisations():
             errors["name"] = "Nom : ce champ est obligatoire."
         if kind not in KINDS:
             errors["kind"] = "Type : choisissez dans la liste."
+        subtype = values.get("subtype") or None
+        if kind == "siae" and subtype not in storage.SIAE_SUBTYPES:
+            errors["subtype"] = "Type de structure : AI, ACI, EI, ETTI ou GEIQ (il décide qui peut porter un besoin mutualisé)."
+        postcode = (values.get("postcode") or "").strip()
+        commune = geo.locate(postcode, values.get("city")) if postcode else None
+        if postcode and commune is None:
+            errors["postcode"] = f"Code postal {postcode} inconnu de Passerelle."
         if not errors:
+            place = ({"postcode": commune.postcode, "city": commune.city, "lat": commune.lat, "lon": commune.lon}
+                     if commune else {"city": values.get("city") or None})
             storage.upsert_organisation(db, {"id": org_id, "kind": kind, "name": name,
-                                             "city": values.get("city") or None})
+                                             "subtype": subtype if kind == "siae" else None, **place})
             audit("création d'organisation", "organisation", org_id, kind)
             flash("Organisation créée.", "success")
             return redirect(url_for("admin.organisations"))
     return render_template("admin/organisations.html", orgs=storage.list_organisations(db), kinds=KINDS,
-                           errors=errors, values=values), (400 if errors else 200)
+                           subtypes=storage.SIAE_SUBTYPES, errors=errors, values=values), (400 if errors else 200)
 
 
 @bp.get("/journal")

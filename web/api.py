@@ -18,7 +18,7 @@ import permissions
 import storage
 import workflow
 
-from . import careers, skillmap, validation
+from . import careers, diagnostic, skillmap, validation
 from .auth import api_user_from_token, audit, csrf
 from .db import get_db
 from .engine import engine, snapshot
@@ -146,7 +146,24 @@ def need_json(row: Mapping[str, Any]) -> dict[str, Any]:
         "max_distance_km": row.get("max_distance_km"), "public_contract": row.get("public_contract"),
         "status": row.get("status"), "rome_code": row.get("rome_code"),
         "created_at": row.get("created_at"), "updated_at": row.get("updated_at"),
+        "pooled": pooled_json(row.get("pooled")),
     }
+
+
+def pooled_json(pooled: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A pooled need's carrier, terms and members' shares (null for an ordinary need)."""
+    if not pooled:
+        return None
+    return {"carrier_id": pooled["carrier_id"], "carrier_name": pooled.get("carrier_name"),
+            "carrier_contract": pooled["carrier_contract"], "training_body": pooled.get("training_body"),
+            "training_plan": pooled.get("training_plan"),
+            "members": [{"employer_id": m["employer_id"], "name": m.get("name"), "positions": m.get("positions"),
+                         "hours_per_week": m.get("hours_per_week")} for m in pooled["members"]]}
+
+
+def _with_pooled(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    pooled = storage.pooled_by_need(get_db(), (r["id"] for r in rows))
+    return [{**r, "pooled": pooled.get(r["id"])} for r in rows]
 
 
 def profile_json(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -222,7 +239,7 @@ def list_needs():
     if user["role"] == "employer":
         employer_id = user["org_id"]  # an employer sees its own needs only
     rows = storage.list_needs(get_db(), employer_id=employer_id, status=None if status == "tous" else status)
-    return jsonify([need_json(r) for r in rows])
+    return jsonify([need_json(r) for r in _with_pooled(rows)])
 
 
 def _need_for_user(need_id: int) -> dict[str, Any]:
@@ -256,7 +273,7 @@ def create_need():
 
 @bp.get("/needs/<int:need_id>")
 def get_need(need_id: int):
-    return jsonify(need_json(_need_for_user(need_id)))
+    return jsonify(need_json(_with_pooled([_need_for_user(need_id)])[0]))
 
 
 @bp.patch("/needs/<int:need_id>")
@@ -278,7 +295,7 @@ def patch_need(need_id: int):
     if status is not None:
         data["status"] = status
     storage.update_need(get_db(), need_id, data)
-    return jsonify(need_json(storage.get_need(get_db(), need_id)))
+    return jsonify(need_json(_with_pooled([storage.get_need(get_db(), need_id)])[0]))
 
 
 @bp.get("/needs/<int:need_id>/matches")
@@ -465,7 +482,60 @@ def transition(proposal_id: int):
     if user["role"] == "employer" and status not in permissions.EMPLOYER_STATES:
         raise ApiError(403, "Un employeur répond par entretien, PMSMP, période d'essai, embauche ou refus.")
     if not permissions.can_answer_proposal(user, current, status):
-        raise ApiError(409, "La personne a retiré son accord : cette candidature ne peut plus qu'être close (refus).")
-    row = storage.transition_proposal(get_db(), proposal_id, status, actor=user["name"], reason=reason,
-                                      note=note.strip(), internal=user["role"] == "cre")
+        raise _refusal(user, current, status)
+    internal = user["role"] == "cre" and current["siae_id"] == user["org_id"]
+    if current.get("carrier_id") and status == workflow.HIRED:
+        _hire_pooled(current, body.get("assignments"), note=note.strip(), internal=internal)
+        row = storage.get_proposal(get_db(), proposal_id)
+    else:
+        row = storage.transition_proposal(get_db(), proposal_id, status, actor=user["name"], reason=reason,
+                                          note=note.strip(), internal=internal)
     return jsonify(_proposal_for(user, row))
+
+
+def _refusal(user: Mapping[str, Any], proposal: Mapping[str, Any], status: str) -> ApiError:
+    """Why a visible proposal cannot be moved by this user, with the right status."""
+    if user["role"] == "employer" and proposal.get("employer_id") != user["org_id"]:
+        return ApiError(403, "Les candidatures d'un besoin mutualisé sont suivies par la structure porteuse : "
+                             "un membre les consulte sans y répondre.")
+    if proposal.get("carrier_id") and status == workflow.HIRED and proposal.get("carrier_id") != user["org_id"]:
+        return ApiError(403, "L'embauche d'un besoin mutualisé est faite par la structure porteuse.")
+    return ApiError(409, "La personne a retiré son accord : cette candidature ne peut plus qu'être close (refus).")
+
+
+def _hire_pooled(proposal: Mapping[str, Any], raw: Any, *, note: str, internal: bool) -> None:
+    """The carrier hires for a pooled need: ``assignments`` place the person with members."""
+    from .pooled import hire
+
+    db = get_db()
+    need, pooled = storage.get_need(db, proposal["need_id"]), storage.get_pooled(db, proposal["need_id"])
+    if not isinstance(raw, list) or not all(isinstance(a, dict) for a in raw):
+        raise ApiError(422, "Embauche d'un besoin mutualisé : « assignments » est attendu, une liste de "
+                            "{\"employer_id\", \"hours_per_week\", \"start_date\"}.", {"assignments": "obligatoire"})
+    assignments = []
+    for a in raw:
+        hours, start = a.get("hours_per_week"), a.get("start_date") or storage.now()[:10]
+        if not isinstance(a.get("employer_id"), str) or isinstance(hours, bool) or not isinstance(hours, (int, float)):
+            raise ApiError(422, "Chaque mise à disposition : « employer_id » (texte) et « hours_per_week » (nombre).",
+                           {"assignments": "invalide"})
+        data, errors = validation.clean_need({"title": "x", "contract": "CDI", "start_date": start}, partial=True)
+        if errors:
+            raise ApiError(422, "« start_date » : date AAAA-MM-JJ attendue.", {"assignments": "start_date"})
+        assignments.append({"employer_id": a["employer_id"], "hours_per_week": float(hours),
+                            "start_date": data["start_date"]})
+    errors = hire(db, need, pooled, proposal, assignments, actor=_user()["name"], note=note, internal=internal)
+    if errors:
+        raise ApiError(422, " ".join(errors), {"assignments": "invalide"})
+
+
+# -- the territorial diagnostic ----------------------------------------------------------------
+@bp.get("/territory")
+def territory_diagnostic():
+    user = _allow(*permissions.TERRITORY_ROLES)
+    try:
+        scope = diagnostic.scope_from(request.args)
+    except diagnostic.ScopeError as exc:
+        raise ApiError(400, str(exc)) from None
+    result = diagnostic.compute(get_db(), scope)
+    audit("consultation du diagnostic territorial (API)", "territory", scope.label)
+    return jsonify(diagnostic.api_json(scope, result))

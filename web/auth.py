@@ -148,7 +148,8 @@ def init_app(app) -> None:
 
 
 # -- pages ----------------------------------------------------------------------
-HOMES = {"cre": "cre.dashboard", "employer": "employer.needs", "buyer": "buyer.contracts", "admin": "admin.users"}
+HOMES = {"cre": "cre.dashboard", "direction": "diagnostic.diagnostic", "employer": "employer.needs",
+         "buyer": "buyer.contracts", "admin": "admin.users"}
 
 
 def home_url(user: dict[str, Any]) -> str:
@@ -240,7 +241,7 @@ def invitation(token: str):
 
 
 @bp.route("/compte", methods=["GET", "POST"])
-@role_required("cre", "employer", "buyer", "admin")
+@role_required(*storage.ROLES)
 def account():
     user = current_user()
     db = get_db()

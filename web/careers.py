@@ -25,6 +25,8 @@ def referential_rows(ref: Referential) -> dict[str, list[dict[str, Any]]]:
                               for i, core in items.items()],
         "rome_mobility": [{"source": s, "target": t, "rank": n} for s, targets in ref.mobility.items()
                           for n, t in enumerate(targets, start=1)],
+        "rome_naf": [{"code": c, "label": label} for c, label in ref.naf_sectors.items()],
+        "rome_naf_metiers": [{"naf": n, "rome": r} for n, codes in ref.naf_metiers.items() for r in codes],
     }
 
 
@@ -47,7 +49,16 @@ def referential_from_db(db) -> Referential | None:
         items={r["code"]: (r["label"], r["rubrique"]) for r in rows["rome_items"]},
         metier_items=metier_items,
         mobility={k: [t for _, t in sorted(v)] for k, v in mobility.items()},
+        naf_sectors={r["code"]: r["label"] for r in rows.get("rome_naf", [])},
+        naf_metiers=_group(rows.get("rome_naf_metiers", []), "naf", "rome"),
     )
+
+
+def _group(rows: list[dict[str, Any]], key: str, value: str) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for r in rows:
+        grouped.setdefault(r[key], []).append(r[value])
+    return grouped
 
 
 def suggester(db) -> CareerSuggester | None:

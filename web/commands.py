@@ -39,10 +39,24 @@ def load_demo_command() -> None:
 @click.option("--kind", type=click.Choice(["siae", "employer", "buyer"]), required=True)
 @click.option("--name", required=True)
 @click.option("--city", default=None)
+@click.option("--subtype", type=click.Choice(list(storage.SIAE_SUBTYPES)), default=None,
+              help="pour une SIAE : AI, ACI, EI, ETTI ou GEIQ")
+@click.option("--postcode", default=None, help="code postal (situe la structure dans son territoire)")
 @with_appcontext
-def create_org_command(org_id: str, kind: str, name: str, city: str | None) -> None:
+def create_org_command(org_id: str, kind: str, name: str, city: str | None, subtype: str | None,
+                       postcode: str | None) -> None:
     """Crée (ou met à jour) une organisation."""
-    storage.upsert_organisation(get_db(), {"id": org_id, "kind": kind, "name": name, "city": city})
+    from . import geo
+
+    place = {"city": city}
+    if postcode:
+        commune = geo.locate(postcode, city)
+        if commune is None:
+            raise click.ClickException(f"Code postal {postcode} inconnu de Passerelle.")
+        place = {"postcode": commune.postcode, "city": commune.city, "lat": commune.lat, "lon": commune.lon}
+    if subtype and kind != "siae":
+        raise click.ClickException("--subtype ne vaut que pour une structure (--kind siae).")
+    storage.upsert_organisation(get_db(), {"id": org_id, "kind": kind, "name": name, "subtype": subtype, **place})
     click.echo(f"Organisation {org_id} enregistrée.")
 
 

@@ -12,7 +12,7 @@ import workflow
 from matching import FRENCH_LEVELS
 from matching.text import split_list
 
-from . import careers, clause_status, csvio, skillmap, validation
+from . import careers, clause_status, csvio, hidden_market, skillmap, validation
 from .db import get_db
 from .engine import GOOD_MATCH_SCORE, engine, snapshot
 from .auth import audit, current_user
@@ -181,10 +181,19 @@ def profile(profile_id: int):
     db = get_db()
     offers = engine().needs_for_profile(db, profile_id, storage.list_needs(db)) if not row["archived"] else []
     source, paths = careers.career_paths(db, engine().profile_for(row)) if not row["anonymised_at"] else ("", [])
+    good_offer = any(not m.blocking and m.score >= GOOD_MATCH_SCORE for _, m in offers)
+    approach = []
+    if not row["archived"] and not good_offer:
+        # No posted need fits well: the employers of the network who hire what the person does or could do.
+        from . import outreach
+
+        entries = outreach.visible_entries(db)
+        approach = hidden_market.employers_to_approach(
+            db, row, entries, storage.list_potentials(db, (e["id"] for e in entries)), own_siae=_org_id())
     return render_template(
         "cre/profile.html", profile=row, entries=skillmap.labelled(row["skill_map"], engine().taxonomy),
         offers=offers[:10], proposals=storage.list_proposals(db, profile_id=profile_id), paths=paths,
-        paths_source=source,
+        paths_source=source, good_offer=good_offer, approach=approach[:3], approach_count=len(approach),
         categories=eligibility.CATEGORIES, labels=workflow.STATE_LABELS,
     )
 
@@ -228,7 +237,8 @@ def needs():
     db = get_db()
     rows = storage.list_needs(db)
     best = engine().best_scores(db, rows, _own_profile_ids())
-    return render_template("cre/needs.html", needs=rows, best=best, threshold=GOOD_MATCH_SCORE)
+    return render_template("cre/needs.html", needs=rows, best=best, threshold=GOOD_MATCH_SCORE,
+                           pooled=storage.pooled_by_need(db, (n["id"] for n in rows)))
 
 
 def _filters() -> tuple[dict[str, Any], list[str]]:
@@ -262,10 +272,13 @@ def need(need_id: int):
                             max_distance_km=filters["max_km"], profile_ids=_own_profile_ids())
     profiles = {str(p["id"]): p for p in storage.list_profiles(db, siae_id=_org_id())}
     proposed = {p["profile_id"] for p in storage.list_proposals(db, need_id=need_id)}
+    pooled = storage.get_pooled(db, need_id)
     return render_template(
         "cre/need.html", need=row, employer=storage.get_organisation(db, row["employer_id"]),
         matches=matches, profiles=profiles, proposed=proposed, filters=filters, errors=errors,
-        entries=skillmap.labelled(row["skill_map"], engine().taxonomy),
+        entries=skillmap.labelled(row["skill_map"], engine().taxonomy), pooled=pooled,
+        can_manage=bool(pooled) and permissions.can_manage_pooled_need(current_user(), pooled),
+        can_edit_drafted=permissions.can_edit_drafted_need(current_user(), row),
     ), (400 if errors else 200)
 
 

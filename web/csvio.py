@@ -70,24 +70,38 @@ def _reader(text: str) -> csv.DictReader:
 
 
 def parse(text: str, *, columns: tuple[str, ...], required: tuple[str, ...],
-          clean: Callable[[Mapping[str, Any]], tuple[dict, dict]], rename: Mapping[str, str] | None = None) -> ImportReport:
+          clean: Callable[[Mapping[str, Any]], tuple[dict, dict]], rename: Mapping[str, str] | None = None,
+          key: str = "reference") -> ImportReport:
     """Check every line of a CSV text; nothing is stored here."""
-    report = ImportReport()
     if not text.strip():
+        report = ImportReport()
         report.errors.append((0, "Le fichier est vide."))
         return report
     reader = _reader(text)
-    header = [h.strip() for h in (reader.fieldnames or []) if h is not None]
+    return parse_rows(reader.fieldnames or [], reader, columns=columns, required=required, clean=clean,
+                      rename=rename, key=key)
+
+
+def parse_rows(fieldnames: Iterable[str | None], rows: Iterable[Mapping[str | None, Any]], *,
+               columns: tuple[str, ...], required: tuple[str, ...],
+               clean: Callable[[Mapping[str, Any]], tuple[dict, dict]],
+               rename: Mapping[str, str] | None = None, key: str = "reference") -> ImportReport:
+    """Check every row of a table (a CSV file, a spreadsheet's sheet) given as dicts by header.
+
+    ``key``: the column whose value must not repeat (a row's identity).
+    """
+    report = ImportReport()
+    header = [h.strip() for h in fieldnames if h is not None]
     missing = [c for c in required if c not in header]
     if missing:
         report.errors.append((1, "Colonnes obligatoires absentes : " + ", ".join(missing)
                               + ". Colonnes attendues : " + ", ".join(columns) + "."))
         return report
-    unknown = [h for h in header if h not in columns]
+    unknown = [h for h in header if h and h not in columns]
     if unknown:
         report.errors.append((1, "Colonnes inconnues : " + ", ".join(unknown) + "."))
     seen: dict[str, int] = {}
-    for number, row in enumerate(reader, start=2):
+    for number, row in enumerate(rows, start=2):
         if number - 1 > MAX_LINES:
             report.errors.append((number, f"Fichier trop long : {MAX_LINES} lignes au plus."))
             break
@@ -101,7 +115,7 @@ def parse(text: str, *, columns: tuple[str, ...], required: tuple[str, ...],
         data, errors = clean(raw)
         for name, message in errors.items():
             report.errors.append((number, message))
-        reference = values.get("reference", "")
+        reference = values.get(key, "")
         if reference in seen:
             report.errors.append((number, f"Référence « {reference} » déjà présente ligne {seen[reference]}."))
         elif reference:
@@ -132,11 +146,12 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def export(rows: Iterable[Mapping[str, Any]], columns: tuple[str, ...]) -> str:
+def export(rows: Iterable[Mapping[str, Any]], columns: tuple[str, ...], headers: tuple[str, ...] | None = None) -> str:
+    """CSV text (BOM, semicolons) of ``rows``; ``headers``: the header row, when not the column keys."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(columns)
+    writer.writerow(headers or columns)
     for row in rows:
         writer.writerow([_cell(row.get(c)) for c in columns])
     return out.getvalue()

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import clauses
+import pooling
 import storage
 import workflow
 
-from . import validation
+from . import geo, validation
 from .engine import EngineState, snapshot
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
@@ -79,8 +80,10 @@ def load_demo(db, engine: EngineState) -> dict[str, int]:
     """Load organisations, profiles, needs and a few proposals; return what was created."""
     with storage.transaction(db):
         for s in _read("siae.json"):
+            commune = geo.locate(s["postcode"], s["city"])
             storage.upsert_organisation(db, {"id": s["id"], "kind": "siae", "name": s["name"], "subtype": s["kind"],
                                              "city": s["city"], "postcode": s["postcode"],
+                                             "lat": commune and commune.lat, "lon": commune and commune.lon,
                                              "sector": ", ".join(s.get("sectors", []))})
         for e in _read("employers.json"):
             storage.upsert_organisation(db, {"id": e["id"], "kind": "employer", "name": e["name"], "sector": e["sector"],
@@ -103,6 +106,8 @@ def load_demo(db, engine: EngineState) -> dict[str, int]:
                 storage.transition_proposal(db, proposal_id, step, actor="démonstration", reason=reason)
             created += 1
     clause_counts = load_clauses(db)
+    clause_counts["pooled_needs_created"] = load_pooled(db, engine)
+    clause_counts["network_employers_created"] = load_network(db)
     clause_counts["accounts_created"] = load_accounts(db)
     return {"profiles_created": profiles["created"], "profiles_updated": profiles["updated"],
             "needs_created": needs["created"], "needs_updated": needs["updated"], "proposals_created": created,
@@ -115,6 +120,9 @@ DEMO_ACCOUNTS = [
     ("cre@demo.passerelle.fr", "Nadia (CRE)", "cre", "S1"),
     ("cre.insertion@demo.passerelle.fr", "Karim (CIP)", "cre", "S4"),
     ("employeur@demo.passerelle.fr", "Claire (Filéa Câblage)", "employer", "E14"),
+    ("cre.ai@demo.passerelle.fr", "Sophie (CIP de l'AI)", "cre", "S6"),
+    ("direction@demo.passerelle.fr", "Hélène (direction)", "direction", "S1"),
+    ("bailleur@demo.passerelle.fr", "Julien (Résidences de l'Ourcq)", "employer", "E18"),
     ("acheteur@demo.passerelle.fr", "Marc (Ville de Montreuil)", "buyer", "B1"),
     ("admin@demo.passerelle.fr", "Administrateur", "admin", None),
 ]
@@ -173,4 +181,74 @@ def load_clauses(db) -> dict[str, int]:
                     "hours": e["hours"], "modality": e["modality"], "employer_name": e["employer_name"],
                     "contract_type": e["contract_type"]}, actor="démonstration", action="import")
                 created["ledger_lines_created"] += 1
+    return created
+
+
+def load_pooled(db, engine: EngineState) -> int:
+    """The pooled caretakers' need of ``pooled.json``, its hire placed with members and their hours."""
+    created = 0
+    for item in _read("pooled.json")["needs"]:
+        if storage.need_by_reference(db, item["carrier"], item["reference"]) is not None:
+            continue
+        data = need_row({**item, "id": item["reference"], "employer": item["carrier"],
+                         "contract": pooling.CARRIER_CONTRACTS[item["carrier_contract"]]})
+        members = [{"employer_id": m["employer"], "positions": m.get("positions"),
+                    "hours_per_week": m.get("hours_per_week")} for m in item["members"]]
+        errors = pooling.share_errors([pooling.Share(**m) for m in members], positions=data.get("positions"),
+                                      hours_per_week=data.get("hours_per_week"), carrier_id=item["carrier"])
+        if errors:
+            raise ValueError(f"besoin mutualisé de démonstration {item['reference']} : {errors}")
+        with storage.transaction(db):
+            need_id = storage.create_pooled_need(
+                db, data, {k: item.get(k) for k in ("carrier_contract", "training_body", "training_plan")}, members)
+            need = storage.get_need(db, need_id)
+            carrier = storage.get_organisation(db, item["carrier"])["name"]
+            for hire in item.get("hires", []):
+                proposal_id = _demo_proposal(db, engine, need, hire["profile"])
+                for step in (workflow.SEEN, workflow.INTERVIEW, workflow.HIRED):
+                    storage.transition_proposal(db, proposal_id, step, actor=carrier)
+                ids = storage.assign_hire(db, proposal_id, [
+                    {"employer_id": a["employer"], "hours_per_week": a["hours_per_week"],
+                     "start_date": hire["start_date"]} for a in hire["assignments"]], actor=carrier)
+                by_member = dict(zip((a["employer"] for a in hire["assignments"]), ids))
+                for month, per_member in hire.get("hours", {}).items():
+                    for employer_id, hours in per_member.items():
+                        storage.record_hours(db, by_member[employer_id], month, hours, actor=carrier)
+            for proposal in item.get("proposals", []):
+                proposal_id = _demo_proposal(db, engine, need, proposal["profile"])
+                for step in proposal["states"]:
+                    storage.transition_proposal(db, proposal_id, step, actor=carrier)
+        created += 1
+    return created
+
+
+def _demo_proposal(db, engine: EngineState, need: dict, reference: str) -> int:
+    profile = storage.profile_by_reference(db, reference)
+    [match] = engine.rank(db, need, top=1, profile_ids=[profile["id"]])
+    return storage.create_proposal(db, need_id=need["id"], profile_id=profile["id"], proposed_by="démonstration",
+                                   message="Candidature proposée par la CIP après un entretien de positionnement.",
+                                   score=match.score, explanation=snapshot(match))
+
+
+def load_network(db) -> int:
+    """The demo structures' employer networks of ``network.json`` (created once, by reference)."""
+    from .hidden_market import resolve_metier
+
+    created = 0
+    for siae_id, entries in _read("network.json")["networks"].items():
+        for item in entries:
+            if storage.network_employer_by_reference(db, siae_id, item["reference"]) is not None:
+                continue
+            data, errors = validation.clean_network_employer(
+                {k: v for k, v in item.items() if k not in ("contacts", "potentials", "events", "organisation")})
+            if errors:
+                raise ValueError(f"réseau de démonstration {siae_id}/{item['reference']} : {errors}")
+            potentials = [{**p, "metier_id": m, "rome_code": r}
+                          for p in item.get("potentials", []) for m, r in [resolve_metier(db, p["metier"])]]
+            with storage.transaction(db):
+                entry_id = storage.create_network_employer(db, siae_id, {**data, "organisation_id": item.get("organisation")},
+                                                           contacts=item.get("contacts", []), potentials=potentials)
+                for event in item.get("events", []):
+                    storage.add_event(db, entry_id, event, author="démonstration")
+            created += 1
     return created

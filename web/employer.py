@@ -48,7 +48,9 @@ def _own_proposal(proposal_id: int) -> dict[str, Any]:
         proposal = storage.get_proposal(get_db(), proposal_id)
     except storage.NotFound:
         abort(404)
-    if not permissions.can_view_proposal(current_user(), proposal):
+    if not permissions.can_view_proposal(current_user(), proposal) or not permissions.can_edit_need(
+            current_user(), {"employer_id": proposal["employer_id"]}):
+        # A member of a pooled need reads its candidates on the member pages, and never answers them.
         abort(404)
     return proposal
 
@@ -63,8 +65,9 @@ def needs():
     counts = {}
     for p in storage.list_proposals(db, employer_id=_org_id()):
         counts[p["need_id"]] = counts.get(p["need_id"], 0) + 1
+    pooled = storage.list_pooled_needs(db, member_id=_org_id(), status=None if status == "tous" else status)
     return render_template("employer/needs.html", needs=rows, counts=counts, status=status,
-                           statuses=storage.NEED_STATUSES)
+                           statuses=storage.NEED_STATUSES, pooled=pooled)
 
 
 def _need_values(row: dict | None) -> dict[str, Any]:
@@ -144,6 +147,15 @@ def need(need_id: int):
                            proposals=storage.list_proposals(get_db(), need_id=need_id), statuses=storage.NEED_STATUSES)
 
 
+def candidate_view(profile: dict[str, Any]) -> dict[str, Any]:
+    """What an employer may see of a proposed person: first name, skills, experiences, availability —
+    never eligibility, notes, the structure's reference or contact details."""
+    return {"first_name": profile["first_name"],
+            "skills": [e for e in skillmap.labelled(profile["skill_map"], engine().taxonomy) if e.get("label")],
+            "skills_text": profile["skills_text"], "experiences": profile["experiences"],
+            "availability": profile["availability"], "part_time": profile["part_time"]}
+
+
 @bp.get("/candidatures")
 def proposals():
     return render_template("employer/proposals.html", labels=workflow.STATE_LABELS,
@@ -160,11 +172,7 @@ def proposal(proposal_id: int):
     audit("consultation d'une candidature", "proposal", proposal_id)
     if row["status"] == workflow.PROPOSED:
         row = storage.transition_proposal(db, proposal_id, workflow.SEEN, actor=current_org()["name"])
-    profile = storage.get_profile(db, row["profile_id"])
-    person = {"first_name": profile["first_name"],
-              "skills": [e for e in skillmap.labelled(profile["skill_map"], engine().taxonomy) if e.get("label")],
-              "skills_text": profile["skills_text"], "experiences": profile["experiences"],
-              "availability": profile["availability"], "part_time": profile["part_time"]}
+    person = candidate_view(storage.get_profile(db, row["profile_id"]))
     allowed = [s for s in workflow.allowed_transitions(row["status"]) if permissions.employer_may_move_to(row, s)]
     return render_template("employer/proposal.html", proposal=row, person=person, labels=workflow.STATE_LABELS,
                            reasons=workflow.REFUSAL_REASONS, next_states=allowed,

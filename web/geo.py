@@ -42,3 +42,53 @@ def locate(postcode: str, city: str | None = None) -> Commune | None:
             if commune.city.casefold() == city.strip().casefold():
                 return commune
     return found[0]
+
+
+# -- départements: the territory of a diagnostic and of a shared employer network ----------------
+DEPARTEMENTS_CSV = Path(__file__).resolve().parent.parent / "data" / "geo" / "departements.csv"
+
+
+@lru_cache(maxsize=1)
+def departements() -> dict[str, str]:
+    """Code ("93", "2A", "974") → name of every French département."""
+    with DEPARTEMENTS_CSV.open(encoding="utf-8", newline="") as handle:
+        return {row["code"]: row["name"] for row in csv.DictReader(handle)}
+
+
+def departement(postcode: str | None) -> str | None:
+    """The département of a postcode: "93100" → "93", "20200" → "2B", "97411" → "974"; None if unknown."""
+    code = (postcode or "").strip()
+    if len(code) != 5 or not code.isdigit():
+        return None
+    if code.startswith("20"):
+        # Corsica: postcodes 200xx–201xx are Corse-du-Sud, the others Haute-Corse.
+        return "2A" if int(code) < 20200 else "2B"
+    found = code[:3] if code.startswith("97") else code[:2]
+    return found if found in departements() else None
+
+
+def normalise_departement(value: str) -> str | None:
+    """A département code as typed ("93", "2a", "1" for 01, "974") → its code, or None if there is none."""
+    code = (value or "").strip().upper()
+    if code.isdigit() and len(code) == 1:
+        code = code.zfill(2)
+    return code if code in departements() else None
+
+
+def commune_by_name(name: str) -> Commune | None:
+    """A commune by its name (accents and case ignored), for a "radius around a commune" territory."""
+    wanted = _fold(name)
+    if not wanted:
+        return None
+    for found in _communes().values():
+        for commune in found:
+            if _fold(commune.city) == wanted:
+                return commune
+    return None
+
+
+def _fold(text: str | None) -> str:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", (text or "").strip().casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("-", " ").replace("'", " ")

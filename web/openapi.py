@@ -106,6 +106,30 @@ STATUS = {"type": "string", "enum": list(workflow.STATE_LABELS)}
 # Accepted for older clients, but the author is always the owner of the token.
 IGNORED = {"type": "string", "deprecated": True, "description": "ignoré : l'auteur est le titulaire du jeton"}
 
+POOLED = {
+    "type": ["object", "null"],
+    "description": "besoin mutualisé : la structure porteuse (qui embauche), son contrat, la formation, les "
+                   "employeurs membres et leur part (postes ou heures par semaine) ; null pour un besoin ordinaire",
+    "required": ["carrier_id", "carrier_contract", "members"],
+    "properties": {
+        "carrier_id": {"type": "string"}, "carrier_name": NULLABLE_STRING, "carrier_contract": {"type": "string"},
+        "training_body": NULLABLE_STRING, "training_plan": NULLABLE_STRING,
+        "members": {"type": "array", "items": {"type": "object", "required": ["employer_id"], "properties": {
+            "employer_id": {"type": "string"}, "name": NULLABLE_STRING, "positions": {"type": ["integer", "null"]},
+            "hours_per_week": NULLABLE_NUMBER}}},
+    },
+}
+# A count of people: a number, or "moins de 5" (never a smaller number: secret statistique).
+PEOPLE_COUNT = {"oneOf": [{"type": "integer", "minimum": 0, "not": {"enum": [1, 2, 3, 4]}},
+                          {"type": "string", "enum": ["moins de 5"]}]}
+ASSIGNMENTS = {
+    "type": "array", "description": "embauche d'un besoin mutualisé (structure porteuse) : mise à disposition "
+                                    "de la personne chez les membres, heures par semaine",
+    "items": {"type": "object", "required": ["employer_id", "hours_per_week"], "properties": {
+        "employer_id": {"type": "string"}, "hours_per_week": {"type": "number", "exclusiveMinimum": 0, "maximum": 48},
+        "start_date": {"type": "string", "format": "date"}}},
+}
+
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"], "properties": {
         "error": {"type": "string"}, "fields": {"type": "object", "additionalProperties": {"type": "string"}}}},
@@ -119,6 +143,7 @@ SCHEMAS: dict[str, Any] = {
         "id": {"type": "integer"}, "employer_id": {"type": "string"}, **NEED_FIELDS,
         "skill_map": {"type": "array", "items": SKILL_MAP_ENTRY},
         "status": {"type": "string", "enum": ["ouvert", "pourvu", "ferme"]},
+        "pooled": POOLED,
         "created_at": {"type": "string"}, "updated_at": {"type": "string"}}},
     "NeedInput": {"type": "object", "required": ["title", "contract"], "properties": {
         "employer_id": {"type": "string", "description": "l'employeur du jeton (seul permis, par défaut)"},
@@ -148,7 +173,30 @@ SCHEMAS: dict[str, Any] = {
         "proposed_by": IGNORED}},
     "Transition": {"type": "object", "required": ["status"], "properties": {
         "status": STATUS, "reason": {"type": ["string", "null"], "enum": [*workflow.REFUSAL_REASONS, None]},
-        "note": {"type": "string"}, "actor": IGNORED}},
+        "note": {"type": "string"}, "actor": IGNORED, "assignments": ASSIGNMENTS}},
+    "Territory": {"type": "object", "required": ["territory", "sectors"], "additionalProperties": False,
+                  "properties": {
+        "territory": {"type": "object", "required": ["kind", "label"], "properties": {
+            "kind": {"type": "string", "enum": ["departement", "rayon"]}, "label": {"type": "string"},
+            "departement": {"type": "string"}, "lat": {"type": "number"}, "lon": {"type": "number"},
+            "radius_km": {"type": "number"}}},
+        "sectors": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False,
+            "required": ["sector", "people", "open_positions", "clause_hours_to_do", "unmet", "accessibility",
+                         "missing_skills"],
+            "properties": {
+                "sector": {"type": "string"},
+                "people": PEOPLE_COUNT,
+                "open_positions": {"type": "integer", "minimum": 0},
+                "clause_hours_to_do": {"type": "number", "minimum": 0},
+                "unmet": {"type": "integer", "minimum": 0},
+                "accessibility": {"type": ["integer", "null"], "minimum": 0, "maximum": 100,
+                                  "description": "part des personnes en parcours du territoire qu'aucune exigence "
+                                                 "des besoins du secteur n'écarte, en %, arrondie à 10 ; null si "
+                                                 "inconnue ou si le territoire compte trop peu de personnes"},
+                "missing_skills": {"type": "array", "items": {"type": "object", "required": ["skill", "needs"],
+                                                              "properties": {"skill": {"type": "string"},
+                                                                             "needs": {"type": "integer"}}}}}}}}},
 }
 
 
@@ -233,6 +281,19 @@ def document() -> dict[str, Any]:
             "get": {"summary": "Une proposition et son historique", "operationId": "getProposal",
                     "responses": {"200": _json(_ref("Proposal"), "La proposition"), "404": missing}},
         },
+        "/territory": {
+            "get": {"summary": "Diagnostic territorial : offre et demande par secteur (agrégats seulement)",
+                    "operationId": "territory",
+                    "description": "Pour une CRE, une direction de structure ou un acheteur / facilitateur. Un "
+                                   "département (departement=93), ou un point et un rayon (lat, lon, radius_km). "
+                                   "Les effectifs de 1 à 4 personnes valent « moins de 5 ».",
+                    "parameters": [
+                        _query("departement", {"type": "string", "pattern": "^(0?[1-9]|1[0-9]|2[1-9]|[3-8][0-9]|9[0-5]|2[AaBb]|97[12346])$"},
+                               "code du département (ex. 93, 2A, 974)"),
+                        _query("lat", {"type": "number", "minimum": -90, "maximum": 90}, "latitude du centre"),
+                        _query("lon", {"type": "number", "minimum": -180, "maximum": 180}, "longitude du centre"),
+                        _query("radius_km", {"type": "number", "minimum": 0.5, "maximum": 200}, "rayon en km")],
+                    "responses": {"200": _json(_ref("Territory"), "Diagnostic"), "400": bad}}},
         "/proposals/{proposal_id}/transitions": {
             "parameters": [_id_param("proposal_id")],
             "post": {"summary": "Faire avancer une proposition", "operationId": "transitionProposal",

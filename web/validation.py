@@ -373,3 +373,89 @@ def clean_entry(raw: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
     if start and end and end < start:
         c.errors["contract_end"] = "Fin du contrat de travail : elle doit suivre le début."
     return c.data, c.errors
+
+
+# -- the employer network --------------------------------------------------------------------
+def clean_network_employer(raw: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
+    """An employer of a structure's network (form or spreadsheet row); contacts and besoins
+    pressentis come as spreadsheet cells (one per line) when ``contacts`` / ``potentials`` are given."""
+    import network
+
+    c = _Cleaner(raw, False)
+    if c.value("reference") in (None, ""):
+        c.data["reference"] = None
+    else:
+        c.reference("reference", "Référence")
+    c.text("name", "Entreprise", required=True, max_length=200)
+    siret = str(c.value("siret") or "")
+    problem = network.siret_error(siret)
+    if problem:
+        c.errors["siret"] = problem
+    else:
+        c.data["siret"] = re.sub(r"[\s\u00a0]", "", siret) or None
+    try:
+        c.data["naf_code"] = network.normalise_naf(str(c.value("naf_code") or ""))
+    except network.NafError as exc:
+        c.errors["naf_code"] = str(exc)
+    c.choice("size", "Taille", network.SIZES)
+    c.text("address", "Adresse", max_length=200)
+    c.location()
+    c.text("notes", "Notes", max_length=MAX_LONG_TEXT)
+    c.boolean("shared", "Partagée avec le territoire")
+    for name, parse, label in (("contacts", network.parse_contacts, "Contacts"),
+                               ("potentials", network.parse_potentials, "Besoins pressentis")):
+        if name in raw:
+            items, problems = parse(str(raw.get(name) or ""))
+            if problems:
+                c.errors[name] = f"{label} : " + " ".join(problems)
+            else:
+                c.data[name] = items
+    for name in ("address", "notes"):
+        if c.data.get(name) == "":
+            c.data[name] = None
+    return c.data, c.errors
+
+
+def clean_network_event(raw: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
+    """A visit, call or event of the log, with its next action and due date (both or neither)."""
+    import network
+
+    c = _Cleaner(raw, False)
+    c.choice("kind", "Type", network.EVENT_KINDS, required=True)
+    c.date("date", "Date", required=True)
+    c.text("summary", "Résumé", max_length=MAX_LONG_TEXT)
+    c.text("next_action", "Prochaine action", max_length=200)
+    c.date("next_action_date", "Échéance de la prochaine action")
+    if c.data.get("next_action") and not c.data.get("next_action_date") and "next_action_date" not in c.errors:
+        c.errors["next_action_date"] = "Échéance de la prochaine action : indiquez une date."
+    if c.data.get("next_action_date") and not c.data.get("next_action"):
+        c.errors["next_action"] = "Prochaine action : dites ce qui est à faire à cette date."
+    return c.data, c.errors
+
+
+def clean_network_contact(raw: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
+    c = _Cleaner(raw, False)
+    c.text("name", "Nom du contact", required=True)
+    c.text("role", "Fonction")
+    c.text("phone", "Téléphone", max_length=40)
+    c.text("email", "Courriel", max_length=200)
+    if c.data.get("email") and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", c.data["email"]):
+        c.errors["email"] = "Courriel : adresse invalide."
+    return {k: (v or None) for k, v in c.data.items()}, c.errors
+
+
+def clean_network_potential(raw: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
+    """A besoin pressenti: the métier, how many, when (AAAA-MM), a note."""
+    import network
+
+    metier = str(raw.get("metier") or "").strip()
+    count = str(raw.get("count") or "").strip()
+    expected = str(raw.get("expected") or "").strip()
+    notes = str(raw.get("notes") or "").strip()
+    problem = network.potential_error(metier, count, expected)
+    if problem:
+        return {}, {"metier": "Besoin pressenti : " + problem}
+    if len(notes) > MAX_LONG_TEXT:
+        return {}, {"notes": f"Note : {MAX_LONG_TEXT} caractères au plus."}
+    return {"metier": metier, "count": int(count) if count else None, "expected": expected or None,
+            "notes": notes or None}, {}
