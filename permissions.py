@@ -30,6 +30,7 @@ __all__ = [
     "can_edit_network_employer",
     "can_manage_pooled_need",
     "can_edit_profile",
+    "can_follow_proposal",
     "can_see_candidate",
     "can_see_personal_information",
     "can_view_contract",
@@ -128,6 +129,12 @@ def _is_carrier(user: User, proposal: Row) -> bool:
 
 def _is_proposer(user: User | None, proposal: Row) -> bool:
     return _is(user, "cre") and proposal.get("siae_id") == user["org_id"]
+
+
+def can_follow_proposal(user: User | None, proposal: Row) -> bool:
+    """The proposing structure's own follow-up of a proposal (every state, internal notes): its CRE only,
+    not a pooled need's carrier, who reads the proposal as an employer."""
+    return _is_proposer(user, proposal)
 
 
 def can_see_candidate(user: User | None, proposal: Row) -> bool:

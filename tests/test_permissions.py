@@ -96,3 +96,137 @@ def test_the_cre_may_move_its_own_proposals_only():
 ])
 def test_a_contract_is_seen_by_its_buyer_only(user, expected):
     assert permissions.can_view_contract(user, CONTRACT_B1) is expected
+
+
+# -- pooled needs: a carrier (S6) hires for members E1 and E2; S1 proposed the person ----------------
+CRE_S6 = {"role": "cre", "org_id": "S6"}
+EMP_E3 = {"role": "employer", "org_id": "E3"}
+DIRECTION_S1 = {"role": "direction", "org_id": "S1"}
+POOLED = {"carrier_id": "S6", "member_ids": ["E1", "E2"]}
+POOLED_PROPOSAL = {"siae_id": "S1", "employer_id": "S6", "carrier_id": "S6", "member_ids": ["E1", "E2"],
+                   "consent_at": "2026-01-05T09:00:00+00:00"}
+POOLED_WITHDRAWN = {**POOLED_PROPOSAL, "consent_at": None}
+
+
+@pytest.mark.parametrize("user, view, manage, member", [
+    (CRE_S6, True, True, False),      # the carrier
+    (CRE_S1, True, False, False),     # any other CRE sees it, as every need
+    (EMP_E1, True, False, True),      # a member
+    (EMP_E2, True, False, True),
+    (EMP_E3, False, False, False),    # an employer outside the group
+    (BUYER_B1, False, False, False), (ADMIN, False, False, False), (NOBODY, False, False, False),
+    (DIRECTION_S1, False, False, False),
+])
+def test_who_sees_and_manages_a_pooled_need(user, view, manage, member):
+    assert permissions.can_view_pooled_need(user, POOLED) is view
+    assert permissions.can_manage_pooled_need(user, POOLED) is manage
+    assert permissions.is_pooled_member(user, POOLED) is member
+
+
+@pytest.mark.parametrize("user, view, candidate", [
+    (CRE_S1, True, True),     # the proposing structure
+    (CRE_S6, True, True),     # the carrier, as the employer
+    (EMP_E1, True, True),     # a member, as an employer
+    (CRE_S2, False, False), (EMP_E3, False, False), (BUYER_B1, False, False), (NOBODY, False, False),
+])
+def test_a_pooled_proposal_is_seen_by_proposer_carrier_and_members(user, view, candidate):
+    assert permissions.can_view_proposal(user, POOLED_PROPOSAL) is view
+    assert permissions.can_see_candidate(user, POOLED_PROPOSAL) is candidate
+
+
+@pytest.mark.parametrize("user, expected", [(CRE_S1, True), (CRE_S6, False), (EMP_E1, False)])
+def test_after_consent_is_withdrawn_only_the_proposing_structure_sees_the_person(user, expected):
+    assert permissions.can_see_candidate(user, POOLED_WITHDRAWN) is expected
+
+
+@pytest.mark.parametrize("user, expected", [(CRE_S1, True), (CRE_S6, False), (EMP_E1, False), (CRE_S2, False)])
+def test_only_the_proposing_structure_follows_a_proposal_with_its_internal_notes(user, expected):
+    assert permissions.can_follow_proposal(user, POOLED_PROPOSAL) is expected
+
+
+@pytest.mark.parametrize("user, target, allowed", [
+    (CRE_S6, workflow.INTERVIEW, True), (CRE_S6, workflow.HIRED, True),     # the carrier answers and hires
+    (CRE_S6, workflow.SEEN, False),                                         # … with the employer's answers only
+    (CRE_S1, workflow.INTERVIEW, True),                                     # the proposer keeps its own moves
+    (CRE_S1, workflow.HIRED, False),                                        # … but does not hire for the group
+    (EMP_E1, workflow.INTERVIEW, False), (EMP_E1, workflow.HIRED, False),   # a member never answers
+    (EMP_E1, workflow.REFUSED, False),
+    (EMP_E3, workflow.REFUSED, False),
+])
+def test_who_answers_a_pooled_proposal(user, target, allowed):
+    assert permissions.can_answer_proposal(user, POOLED_PROPOSAL, target) is allowed
+
+
+def test_a_carrier_that_proposed_its_own_person_moves_it_as_a_cre():
+    own = {**POOLED_PROPOSAL, "siae_id": "S6"}
+    assert permissions.can_answer_proposal(CRE_S6, own, workflow.SEEN) is True
+    assert permissions.can_answer_proposal(CRE_S6, own, workflow.HIRED) is True
+
+
+def test_a_carrier_after_withdrawal_may_only_close():
+    assert permissions.can_answer_proposal(CRE_S6, POOLED_WITHDRAWN, workflow.REFUSED) is True
+    assert permissions.can_answer_proposal(CRE_S6, POOLED_WITHDRAWN, workflow.HIRED) is False
+
+
+def test_ordinary_proposals_keep_their_rules_with_the_wider_predicates():
+    assert permissions.can_answer_proposal(EMP_E1, PROPOSAL, workflow.HIRED) is True
+    assert permissions.can_answer_proposal(CRE_S1, PROPOSAL, workflow.HIRED) is True
+    assert permissions.can_view_proposal(EMP_E2, PROPOSAL) is False
+
+
+@pytest.mark.parametrize("user, org, expected", [
+    (CRE_S6, {"id": "S6", "kind": "siae", "subtype": "AI"}, True),
+    ({"role": "cre", "org_id": "S5"}, {"id": "S5", "kind": "siae", "subtype": "GEIQ"}, True),
+    ({"role": "cre", "org_id": "S4"}, {"id": "S4", "kind": "siae", "subtype": "ETTI"}, True),
+    (CRE_S1, {"id": "S1", "kind": "siae", "subtype": "ACI"}, False),
+    ({"role": "cre", "org_id": "S3"}, {"id": "S3", "kind": "siae", "subtype": "EI"}, False),
+    (CRE_S1, {"id": "S6", "kind": "siae", "subtype": "AI"}, False),       # not one's own structure
+    (DIRECTION_S1, {"id": "S1", "kind": "siae", "subtype": "AI"}, False),
+    (EMP_E1, {"id": "E1", "kind": "employer"}, False),
+])
+def test_who_may_create_a_pooled_need(user, org, expected):
+    assert permissions.can_carry_pooled_need(user, org) is expected
+
+
+# -- the employer network --------------------------------------------------------------------------
+ENTRY_S1 = {"siae_id": "S1", "shared": 0, "territories": {"93"}}
+SHARED_S1 = {**ENTRY_S1, "shared": 1}
+
+
+@pytest.mark.parametrize("user, territory_of_user, entry, view, edit", [
+    (CRE_S1, "93", ENTRY_S1, True, True),
+    (CRE_S1, None, ENTRY_S1, True, True),               # one's own, wherever
+    (CRE_S2, "93", ENTRY_S1, False, False),             # not shared
+    (CRE_S2, "93", SHARED_S1, True, False),             # shared, same territory: read only
+    (CRE_S2, "76", SHARED_S1, False, False),            # shared, another territory
+    (CRE_S2, None, SHARED_S1, False, False),            # a structure with no known territory
+    (EMP_E1, "93", SHARED_S1, False, False), (BUYER_B1, "93", SHARED_S1, False, False),
+    (DIRECTION_S1, "93", SHARED_S1, False, False), (NOBODY, "93", SHARED_S1, False, False),
+])
+def test_network_entries_are_shared_only_when_chosen_and_within_the_territory(user, territory_of_user, entry,
+                                                                             view, edit):
+    assert permissions.can_view_network_employer(user, entry, viewer_territory=territory_of_user) is view
+    assert permissions.can_edit_network_employer(user, entry) is edit
+
+
+def test_a_shared_entry_is_seen_in_the_employers_territory_too():
+    paris_structure_93_employer = {"siae_id": "S4", "shared": 1, "territories": {"75", "93"}}
+    assert permissions.can_view_network_employer(CRE_S2, paris_structure_93_employer, viewer_territory="93")
+
+
+@pytest.mark.parametrize("user, need, expected", [
+    (CRE_S1, {"drafted_by": "S1", "employer_id": "RES1"}, True),
+    (CRE_S2, {"drafted_by": "S1", "employer_id": "RES1"}, False),
+    (CRE_S1, {"drafted_by": None, "employer_id": "E1"}, False),
+    (EMP_E1, {"drafted_by": "S1", "employer_id": "E1"}, False),
+])
+def test_a_need_drafted_with_an_employer_is_kept_up_to_date_by_the_drafting_structure(user, need, expected):
+    assert permissions.can_edit_drafted_need(user, need) is expected
+
+
+@pytest.mark.parametrize("user, expected", [
+    (CRE_S1, True), (DIRECTION_S1, True), (BUYER_B1, True), (EMP_E1, False), (ADMIN, False), (NOBODY, False),
+    ({"role": "direction", "org_id": None}, False),
+])
+def test_who_reads_the_territorial_diagnostic(user, expected):
+    assert permissions.can_view_territory(user) is expected

@@ -60,7 +60,7 @@ def _own_proposal(proposal_id: int) -> dict[str, Any]:
         proposal = storage.get_proposal(get_db(), proposal_id)
     except storage.NotFound:
         abort(404)
-    if not permissions.can_view_proposal(current_user(), proposal):
+    if not permissions.can_follow_proposal(current_user(), proposal):
         abort(404)
     return proposal
 
@@ -325,15 +325,21 @@ def proposal(proposal_id: int):
     return render_template(
         "cre/proposal.html", proposal=row, events=storage.proposal_events(db, proposal_id),
         labels=workflow.STATE_LABELS, reasons=workflow.REFUSAL_REASONS,
-        next_states=workflow.allowed_transitions(row["status"]), taxonomy=engine().taxonomy,
+        next_states=[s for s in workflow.allowed_transitions(row["status"])
+                     if permissions.can_answer_proposal(current_user(), row, s)], taxonomy=engine().taxonomy,
     )
 
 
 @bp.post("/propositions/<int:proposal_id>/etat")
 def proposal_transition(proposal_id: int):
-    _own_proposal(proposal_id)
+    row = _own_proposal(proposal_id)
+    target = request.form.get("status", "")
+    if not permissions.can_answer_proposal(current_user(), row, target):
+        flash("L'embauche d'un besoin mutualisé est faite par la structure porteuse, qui met la personne à "
+              "disposition des membres : elle vous en informera.", "error")
+        return redirect(url_for("cre.proposal", proposal_id=proposal_id))
     try:
-        storage.transition_proposal(get_db(), proposal_id, request.form.get("status", ""), actor=current_org()["name"],
+        storage.transition_proposal(get_db(), proposal_id, target, actor=current_org()["name"],
                                     reason=request.form.get("reason") or None, note=request.form.get("note", "").strip(),
                                     internal=True)
     except storage.Conflict as exc:

@@ -242,10 +242,15 @@ def _default_args() -> dict[str, str]:
     return {"departement": geo.departement(org.get("postcode")) or "93"}
 
 
+def _asked() -> Mapping[str, str]:
+    """The territory asked for in the query, else the user's own."""
+    return request.args if any(request.args.get(k) for k in ("departement", "commune", "lat", "lon")) \
+        else _default_args()
+
+
 @bp.get("/")
 def diagnostic():
-    args = request.args if any(request.args.get(k) for k in ("departement", "commune", "lat", "lon")) \
-        else _default_args()
+    args = _asked()
     error = None
     try:
         scope = scope_from(args, allow_commune=True)
@@ -270,7 +275,7 @@ def _cell(value: Any) -> Any:
 @bp.get("/export.xlsx")
 def export_xlsx():
     try:
-        scope = scope_from(request.args, allow_commune=True)
+        scope = scope_from(_asked(), allow_commune=True)
     except ScopeError as exc:
         abort(400, description=str(exc))
     result = compute(get_db(), scope)

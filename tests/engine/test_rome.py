@@ -30,9 +30,27 @@ def mini():
 
 def test_mini_referential_loads(mini):
     assert mini.version == "v999"
-    assert mini.stats() == {"metiers": 4, "appellations": 5, "items": 6, "metier_items": 7, "mobility_links": 2}
+    assert mini.stats() == {"metiers": 4, "appellations": 5, "items": 6, "metier_items": 7, "mobility_links": 2,
+                            "naf_links": 5}
     assert mini.metier_items["X1001"] == {"80001": True, "80006": False}   # cœur de métier flag
     assert mini.metiers["X1002"].domain == "X20"
+
+
+def test_naf_sector_tables_give_the_metiers_of_each_division(mini):
+    """The "sector ↔ métier" table the employer network reads: two-digit divisions, each métier once."""
+    assert mini.naf_sectors["47"] == "Commerce de détail (secteur de test)"
+    assert mini.naf_metiers == {"13": ["X1001"], "26": ["X1002"], "47": ["X1004", "X1003"], "52": ["X1003"]}
+
+
+def test_naf_tables_are_optional(tmp_path):
+    import shutil
+
+    folder = tmp_path / "rome"
+    shutil.copytree(MINI, folder)
+    for f in folder.glob("*secteur_naf*"):
+        f.unlink()
+    ref = load_referential(folder)
+    assert ref.naf_sectors == {} and ref.naf_metiers == {} and len(ref.metiers) == 4
 
 
 def test_missing_folder_and_files_are_named(tmp_path):

@@ -1,7 +1,7 @@
 """The access matrix: every page route, every role, allowed and denied.
 
 For each route the app serves (the API has its own scoping tests), each role
-(CRE of S1, employer E14, buyer B1, admin, and an anonymous visitor) asks
+(CRE of S1, director of S1, employer E14, buyer B1, admin, and an anonymous visitor) asks
 for the route on objects of its own organisation where it has any: the
 owning role gets the page, another role gets 403, an anonymous visitor is
 sent to the login page; then a user of the owning role but another
@@ -16,9 +16,15 @@ import storage
 from web.db import get_db
 from web_helpers import enter
 
-ROLE_ORG = {"cre": "S1", "employer": "E14", "buyer": "B1", "admin": None}
+ROLE_ORG = {"cre": "S1", "direction": "S1", "employer": "E14", "buyer": "B1", "admin": None}
 OTHER_ORG = {"cre": "S2", "employer": "E01", "buyer": "B2"}
-OWNER_OF_BLUEPRINT = {"cre": "cre", "employer": "employer", "buyer": "buyer", "admin": "admin"}
+# The roles that may open a blueprint's pages.
+ROLES_OF_BLUEPRINT = {"cre": {"cre"}, "employer": {"employer"}, "buyer": {"buyer"}, "admin": {"admin"},
+                      "pooled": {"cre"}, "member": {"employer"}, "outreach": {"cre"},
+                      "diagnostic": {"cre", "direction", "buyer"}}
+# Whose objects a blueprint's routes are about (the diagnostic has none: aggregates only).
+OWNER_ROLE = {"cre": "cre", "employer": "employer", "buyer": "buyer", "pooled": "cre", "member": "employer",
+              "outreach": "cre"}
 ANY_USER = {"auth.account", "auth.logout"}
 PUBLIC = {"auth.login", "auth.invitation", "home.index"}
 
@@ -44,7 +50,7 @@ RULES = _rules()
 ROUTES = [pytest.param(r.endpoint, m, id=f"{m} {r.endpoint}") for r in RULES for m in sorted(r.methods - {"HEAD", "OPTIONS"})]
 OBJECT_ROUTES = [pytest.param(r.endpoint, m, id=f"{m} {r.endpoint}") for r in RULES
                  for m in sorted(r.methods - {"HEAD", "OPTIONS"})
-                 if r.endpoint.split(".")[0] in OTHER_ORG and _owned_arguments(r)]
+                 if r.endpoint.split(".")[0] in OWNER_ROLE and _owned_arguments(r)]
 
 
 @pytest.fixture
@@ -60,16 +66,43 @@ def objects(app):
         lot = storage.list_lots(db, contract["id"])[0]
         entry = storage.list_entries(db, contract["id"])[0]
         user = storage.list_users(db)[0]
+        pooled = _pooled_need_carried_by_s1(db, profile)
+        network = storage.network_employer_by_reference(db, "S1", "ENT-0001")
+        contact = storage.list_contacts(db, [network["id"]])[network["id"]][0]
+        event = storage.list_events(db, [network["id"]])[network["id"]][0]
+        potential = storage.list_potentials(db, [network["id"]])[network["id"]][0]
+        drafted = storage.create_need(db, {"employer_id": "E10", "title": "Besoin rédigé", "contract": "CDI",
+                                           "drafted_by": "S1"})
         return {
             "params": {"profile_id": profile["id"], "need_id": need["id"], "proposal_id": proposal_id,
                        "contract_id": contract["id"], "lot_id": lot["id"], "entry_id": entry["id"],
-                       "user_id": user["id"]},
+                       "user_id": user["id"], "pooled_id": pooled["need_id"], "contact_id": contact["id"],
+                       "event_id": event["id"], "potential_id": potential["id"], "drafted_need_id": drafted},
+            # Routes of a pooled need take a proposal of that need; the network's routes, an entry of the network.
+            "by_blueprint": {"pooled": {"proposal_id": pooled["proposal_id"]},
+                             "member": {"proposal_id": pooled["proposal_id"]},
+                             "outreach": {"entry_id": network["id"]}},
             "markers": [profile["reference"], f"{profile['first_name']} <"],
         }
 
 
-def _url(app, endpoint, params):
+def _pooled_need_carried_by_s1(db, profile) -> dict:
+    """S1 (made an AI here) carries a pooled need for E14 and E16, with a proposal of one of its people."""
+    org = storage.get_organisation(db, "S1")
+    storage.upsert_organisation(db, {**org, "subtype": "AI"})
+    need_id = storage.create_pooled_need(
+        db, {"employer_id": "S1", "title": "Gardien mutualisé", "contract": "CDDI", "positions": 2,
+             "hours_per_week": 35}, {"carrier_contract": "CDDI"},
+        [{"employer_id": "E14", "positions": 1}, {"employer_id": "E16", "positions": 1}])
+    other = storage.list_profiles(db, siae_id="S1")[1]
+    proposal_id = storage.create_proposal(db, need_id=need_id, profile_id=other["id"], message="m", score=0.5,
+                                          explanation={}, proposed_by="test")
+    return {"need_id": need_id, "proposal_id": proposal_id}
+
+
+def _url(app, endpoint, objects):
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    params = {**objects["params"], **objects["by_blueprint"].get(endpoint.split(".")[0], {})}
     with app.test_request_context():
         from flask import url_for
 
@@ -88,7 +121,7 @@ def _no_leak(response, markers):
 
 @pytest.mark.parametrize("endpoint, method", ROUTES)
 def test_route_by_role(app, objects, endpoint, method):
-    url = _url(app, endpoint, objects["params"])
+    url = _url(app, endpoint, objects)
     blueprint = endpoint.split(".")[0]
     anonymous = _call(app.test_client(), method, url)
     assert anonymous.status_code == 302 and "/connexion" in anonymous.location
@@ -96,7 +129,7 @@ def test_route_by_role(app, objects, endpoint, method):
     for role, org in ROLE_ORG.items():
         client = enter(app.test_client(), role, org)
         response = _call(client, method, url)
-        allowed = endpoint in ANY_USER or OWNER_OF_BLUEPRINT.get(blueprint) == role
+        allowed = endpoint in ANY_USER or role in ROLES_OF_BLUEPRINT.get(blueprint, ())
         if allowed:
             assert response.status_code not in (401, 403, 404, 405) and response.status_code < 500, (role, response.status_code)
             if method == "GET":
@@ -108,13 +141,17 @@ def test_route_by_role(app, objects, endpoint, method):
 
 @pytest.mark.parametrize("endpoint, method", OBJECT_ROUTES)
 def test_other_organisations_objects_are_404(app, objects, endpoint, method):
-    role = endpoint.split(".")[0]
+    role = OWNER_ROLE[endpoint.split(".")[0]]
     client = enter(app.test_client(), role, OTHER_ORG[role])
-    response = _call(client, method, _url(app, endpoint, objects["params"]))
+    response = _call(client, method, _url(app, endpoint, objects))
     assert response.status_code == 404
     _no_leak(response, objects["markers"])
 
 
 def test_matrix_size():
-    """Printed in the closing note: routes × (4 roles + anonymous), plus the cross-organisation checks."""
-    assert len(ROUTES) >= 60 and len(OBJECT_ROUTES) >= 25
+    """Printed in the closing note: routes × (5 roles + anonymous), plus the cross-organisation checks."""
+    assert len(ROUTES) >= 90 and len(OBJECT_ROUTES) >= 45
+
+
+def test_every_blueprint_has_its_roles():
+    assert {r.endpoint.split(".")[0] for r in RULES} - {"auth"} <= set(ROLES_OF_BLUEPRINT)

@@ -29,7 +29,9 @@ def _jsonl(name):
     return [json.loads(line) for line in (DEMO / name).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-DEMO_NEEDS = _jsonl("needs.jsonl")
+# The demo's needs: those of needs.jsonl and the pooled needs of pooled.json (carried by a structure).
+DEMO_NEEDS = _jsonl("needs.jsonl") + [{**n, "employer": n["carrier"]} for n in
+                                      json.loads((DEMO / "pooled.json").read_text(encoding="utf-8"))["needs"]]
 DEMO_PROFILES = _jsonl("profiles.jsonl")
 S1_PROFILES = Counter(p["siae"] for p in DEMO_PROFILES)["S1"]
 S1_PROPOSALS = 4  # of the 11 demo proposals, those of S1's people (on N012, N021 twice, N025)

@@ -178,8 +178,13 @@ def test_a_logged_in_session_does_not_open_the_api(client):
 
 
 # -- buyer and administrator: nothing of the API's data ------------------------------------
-@pytest.mark.parametrize("role, org_id", [("buyer", "B1"), ("admin", None)])
-@pytest.mark.parametrize("path, method", PROTECTED, ids=[f"{m.upper()} {p}" for p, m in PROTECTED])
+# A buyer or facilitateur reads the territorial diagnostic (aggregates only), and nothing else.
+OPEN_TO_BUYER = {("/territory", "get")}
+DENIED = [("buyer", "B1", p, m) for p, m in PROTECTED if (p, m) not in OPEN_TO_BUYER] + [
+    ("admin", None, p, m) for p, m in PROTECTED]
+
+
+@pytest.mark.parametrize("role, org_id, path, method", DENIED, ids=[f"{m.upper()} {p}-{r}" for r, _, p, m in DENIED])
 def test_buyer_and_admin_are_403_on_every_protected_operation(app, db, cast, role, org_id, path, method):
     before = fingerprint(db)
     response = request(api_client(app, role, org_id), method, concrete(path, cast),
@@ -241,7 +246,7 @@ def test_a_cre_may_not(cre, db, cast, method, url, body, status):
 
 def test_a_cre_reads_the_needs_of_every_employer(cre):
     employers = {n["employer_id"] for n in cre.get(f"{API}/needs?status=tous").get_json()}
-    assert len(employers) == 15
+    assert len(employers) == 16   # 15 employers and the structure carrying the pooled need (S6)
 
 
 def test_a_cre_lists_only_its_own_people(cre):

@@ -7,7 +7,7 @@ import storage
 from web.db import get_db
 
 PASSWORD = "mot-de-passe-de-test"
-ROLE_OF_SPACE = {"cre": "cre", "employer": "employer", "buyer": "buyer", "admin": "admin"}
+ROLE_OF_SPACE = {"cre": "cre", "direction": "direction", "employer": "employer", "buyer": "buyer", "admin": "admin"}
 
 
 def user_email(role: str, org_id: str | None) -> str:
