@@ -58,6 +58,8 @@ CLAUSE_HOURS_PER_POSITION = 1607
 # path can take them); demand weighs more: an accessible sector with no jobs is no way out.
 DEMAND_WEIGHT = 0.6
 ACCESS_WEIGHT = 0.4
+# A besoin pressenti is hiring a CRE expects, not yet a need: it weighs half a position.
+POTENTIAL_WEIGHT = 0.5
 # Accessibility assumed for a sector whose needs say nothing (noted potential, clause hours only).
 UNKNOWN_ACCESS = 0.5
 # Skills listed per sector as the most missing.
@@ -245,8 +247,8 @@ def build(people: Iterable[Person], demands: Iterable[Demand], potentials: Itera
                          if accessibility_given and reach_weight[s] else None) for s in sectors}
     known = [a / 100 for a in accessibility.values() if a is not None]
     default_access = sum(known) / len(known) if known else UNKNOWN_ACCESS
-    unmet_demand = {s: (open_positions[s] - met[s]) + potential[s] + clause_hours[s] / CLAUSE_HOURS_PER_POSITION
-                    for s in sectors}
+    unmet_demand = {s: (open_positions[s] - met[s]) + POTENTIAL_WEIGHT * potential[s]
+                    + clause_hours[s] / CLAUSE_HOURS_PER_POSITION for s in sectors}
     top = max(unmet_demand.values(), default=0.0)
 
     rows = []

@@ -313,8 +313,10 @@ def _method_lines(scope: Scope, result: territory.Diagnostic) -> list[str]:
         f"Accessibilité : part des personnes du territoire qu'aucune exigence des besoins (permis, français, "
         f"distance) n'écarte, arrondie à {territory.ACCESSIBILITY_STEP} % ; donnée pour un territoire d'au moins "
         f"{territory.MIN_PEOPLE_FOR_ACCESSIBILITY} personnes.",
-        f"Score : {int(territory.DEMAND_WEIGHT * 100)} % demande non satisfaite (relative au secteur le plus "
-        f"demandé) + {int(territory.ACCESS_WEIGHT * 100)} % accessibilité.",
+        f"Score : {int(territory.DEMAND_WEIGHT * 100)} % demande non satisfaite (postes sans candidat proche, "
+        f"besoins pressentis comptés pour {territory.POTENTIAL_WEIGHT:g} poste, heures de clause en postes à "
+        f"{territory.CLAUSE_HOURS_PER_POSITION} h par an ; relative au secteur le plus demandé) + "
+        f"{int(territory.ACCESS_WEIGHT * 100)} % accessibilité.",
         "Compétences les plus manquantes : compétences qui manquent à la plupart des "
         f"{NEAREST_CANDIDATES} personnes les plus proches de chaque besoin (formations à organiser, PMSMP à chercher).",
     ]

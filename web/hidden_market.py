@@ -106,25 +106,36 @@ def resolve_metier(db, label: str) -> tuple[str | None, str | None]:
 
 
 def _naf_reasons(db, entry: Mapping[str, Any], targets: Iterable[Target]) -> list[Reason]:
+    """Why the employer's activity hires the person's métiers: one reason for their own métiers, one
+    for their pistes, each naming the métiers concerned."""
     code = entry.get("naf_code")
     if not code:
         return []
     suggest = careers.suggester(db)
     division = network.naf_division(code)
-    reasons = []
     rome_codes = set(suggest.referential.naf_metiers.get(division, ())) if suggest else set()
     activity = network.naf_activity(code)
+    found: dict[bool, list[str]] = {True: [], False: []}
+    through_rome = False
     for t in targets:
-        strength = OWN_SECTOR if t.own else PATH_SECTOR
-        what = "son métier" if t.own else "une piste de métier"
         if rome_codes and t.rome_code:
             if t.rome_code in rome_codes:
-                sector = suggest.referential.naf_sectors.get(division, division)
-                reasons.append(Reason(strength, f"Le secteur « {sector} » (NAF {code}) emploie des "
-                                                f"« {t.label} » ({t.rome_code}) : {what} (ROME)."))
+                found[t.own].append(f"« {t.label} » ({t.rome_code})")
+                through_rome = True
         elif activity and t.sectors & set(activity[1]):
-            reasons.append(Reason(strength, f"Son activité (NAF {code}, {activity[0].lower()}) recrute dans le "
-                                            f"secteur de « {t.label} » : {what}."))
+            found[t.own].append(f"« {t.label} »")
+    if through_rome:
+        where = f"Le secteur « {suggest.referential.naf_sectors.get(division, division)} » (NAF {code}) emploie des"
+        source = " (ROME)"
+    else:
+        where = f"Son activité (NAF {code}, {activity[0].lower() if activity else 'activité'}) recrute dans le secteur de"
+        source = ""
+    reasons = []
+    for own, strength, what in ((True, OWN_SECTOR, "son métier"), (False, PATH_SECTOR, "une piste de métier")):
+        if found[own]:
+            plural = "ses métiers" if own else "ses pistes de métiers"
+            what = what if len(found[own]) == 1 else plural
+            reasons.append(Reason(strength, f"{where} {', '.join(found[own])} : {what}{source}."))
     return reasons
 
 

@@ -20,7 +20,7 @@ ADMIN = "admin@demo.passerelle.fr"
 
 ACCOUNTS = {email: (name, role) for email, name, role, _ in DEMO_ACCOUNTS}
 # The first page of each role after logging in (its level-1 heading).
-HOME_HEADINGS = {"cre": "Tableau de bord", "employer": "Mes besoins de recrutement",
+HOME_HEADINGS = {"cre": "Tableau de bord", "direction": "Diagnostic territorial", "employer": "Mes besoins de recrutement",
                  "buyer": "Marchés et clauses d'insertion", "admin": "Comptes"}
 LOGIN_HEADING = "Connexion à Passerelle"
 
