@@ -101,3 +101,76 @@ def test_empty_cells_are_empty_lists():
 def test_the_spreadsheet_headers_are_french_and_unique():
     assert len(set(network.HEADERS)) == len(network.HEADERS)
     assert "Entreprise" in network.HEADERS and "Code NAF" in network.HEADERS and "reference" not in network.HEADERS
+
+
+def test_non_breaking_spaces_are_removed_too():
+    assert network.normalise_naf("81.21\u00a0Z") == "81.21Z"
+    assert network.siret_error("732\u00a0829\u00a0320\u00a000074") is None
+
+
+@pytest.mark.parametrize("siret, message", [
+    ("7328293200007A", "SIRET : 14 chiffres attendus."),
+    ("732829320000741", "SIRET : 14 chiffres attendus."),
+    ("73282932000075", "SIRET : numéro invalide (clé de contrôle)."),
+    ("35600000000048", "SIRET : numéro invalide (clé de contrôle)."),
+])
+def test_siret_messages(siret, message):
+    assert network.siret_error(siret) == message
+
+
+@pytest.mark.parametrize("siret, ok", [
+    ("00000000000000", True),          # sum 0
+    ("00000000000018", True),          # 1×2 + 8 = 10
+    ("00000000000091", True),          # 9×2 = 18 → 9, + 1 = 10 (digits doubled above 9 lose 9)
+    ("00000000000059", True),          # 5×2 = 10 → 1, + 9 = 10
+    ("00000000000051", False),         # 5×2 = 10 → 1, + 1 = 2
+])
+def test_luhn_doubles_every_second_digit_from_the_right(siret, ok):
+    digits = [int(d) for d in reversed(siret)]
+    total = sum(d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(digits))
+    assert (network.siret_error(siret) is None) is (total % 10 == 0)
+
+
+def test_an_empty_name_is_never_written_as_a_placeholder():
+    assert network.format_contacts([{"name": None, "role": "gérant"}]) == " ; gérant"
+    assert network.format_potentials([{"metier": None, "count": 2}]) == " ; 2"
+
+
+def test_every_bad_line_is_reported_not_only_the_first():
+    contacts, errors = network.parse_contacts("a;b;c;d;e\n; sans nom\nBon ; x ; y ; mauvais\nBon Contact")
+    assert [e.split(" :")[0] for e in errors] == ["Contact n° 1", "Contact n° 2", "Contact n° 3"]
+    assert [c["name"] for c in contacts] == ["Bon Contact"]
+    potentials, errors = network.parse_potentials("a;1;2027-01;n;x\n;2\nBon ; 2")
+    assert [e.split(" :")[0] for e in errors] == ["Besoin pressenti n° 1", "Besoin pressenti n° 2"]
+    assert errors[0].endswith("4 éléments au plus (métier ; nombre ; mois ; note).")
+    assert potentials == [{"metier": "Bon", "count": 2, "expected": None, "notes": None}]
+
+
+def test_four_fields_is_the_most_a_line_holds():
+    assert network.parse_potentials("Cariste ; 1 ; 2027-01 ; note")[1] == []
+    assert network.parse_contacts("Nom ; rôle ; tel ; a@b.fr")[1] == []
+
+
+@pytest.mark.parametrize("length, ok", [(120, True), (121, False)])
+def test_a_contact_field_is_120_characters_at_most(length, ok):
+    contacts, errors = network.parse_contacts(f"{'x' * length} ; rôle")
+    assert (errors == []) is ok
+    if not ok:
+        assert errors == ["Contact n° 1 : 120 caractères au plus par élément."]
+
+
+@pytest.mark.parametrize("length, ok", [(120, True), (121, False)])
+def test_a_metier_is_120_characters_at_most(length, ok):
+    problem = network.potential_error("x" * length, None, None)
+    assert (problem is None) is ok
+    if not ok:
+        assert problem == "métier : 120 caractères au plus."
+
+
+@pytest.mark.parametrize("count, ok", [("1", True), ("999", True), ("1000", False), ("0", False), ("", True), (None, True)])
+def test_potential_count_bounds(count, ok):
+    assert (network.potential_error("Cariste", count, None) is None) is ok
+
+
+def test_a_potential_without_metier_says_so():
+    assert network.potential_error("  ", "2", None) == "le métier est obligatoire."

@@ -101,3 +101,58 @@ def test_every_carrier_contract_is_a_need_contract():
     import workflow
 
     assert set(pooling.CARRIER_CONTRACTS.values()) <= set(workflow.CONTRACTS)
+
+
+def test_a_share_without_positions_nor_hours_stands_for_no_hours():
+    assert pooling.weekly_hours(Share("E1"), 35) == 0.0
+    assert pooling.weekly_hours(Share("E1", positions=2), 20) == 40.0
+    assert pooling.weekly_hours(Share("E1", hours_per_week=12.5), 20) == 12.5
+
+
+def test_the_messages_say_what_to_do():
+    assert pooling.share_errors([], positions=1, hours_per_week=35) == [
+        "Un besoin mutualisé réunit au moins deux employeurs membres."]
+    assert pooling.share_errors([Share("S6", positions=1), Share("E1", positions=1)], positions=2, hours_per_week=35,
+                                carrier_id="S6") == ["La structure porteuse ne peut pas être membre de son propre besoin."]
+    assert pooling.assignment_errors([], ["E1"], contract_hours=35) == [
+        "Indiquez chez quel(s) membre(s) la personne embauchée est mise à disposition (heures par semaine)."]
+
+
+def test_a_share_of_zero_hours_is_no_share():
+    errors = pooling.share_errors([Share("E1", positions=1), Share("E2", hours_per_week=0)], positions=2,
+                                  hours_per_week=35)
+    assert errors == ["Part de E2 : un nombre positif est attendu."]
+
+
+@pytest.mark.parametrize("shares, positions, weekly, ok", [
+    ([Share("E1", positions=1), Share("E2", positions=1)], 2, 20, True),             # 40 h of 40 h
+    ([Share("E1", positions=1), Share("E2", hours_per_week=21)], 2, 20, False),      # 41 h of 40 h
+    ([Share("E1", hours_per_week=35), Share("E2", hours_per_week=0.5)], None, 35, False),  # 35.5 h of one position
+    ([Share("E1", hours_per_week=30), Share("E2", hours_per_week=5)], None, 35, True),
+    ([Share("E1", hours_per_week=52.5), Share("E2", hours_per_week=52.75)], 3, 35, False),  # 105.25 h of 105 h
+])
+def test_the_capacity_boundary(shares, positions, weekly, ok):
+    assert (pooling.share_errors(shares, positions=positions, hours_per_week=weekly) == []) is ok
+
+
+@pytest.mark.parametrize("hours, contract, ok", [
+    (0.5, 35, True), (48, 48, True), (48.5, 48, False), (0, 35, False), (35, 35, True), (35.5, 35, False),
+])
+def test_a_placement_boundaries(hours, contract, ok):
+    errors = pooling.assignment_errors([{"employer_id": "E1", "hours_per_week": hours}], ["E1"], contract_hours=contract)
+    assert (errors == []) is ok
+
+
+def test_a_placement_without_contract_hours_has_a_full_time_week():
+    assert pooling.assignment_errors([{"employer_id": "E1", "hours_per_week": 35}], ["E1"], contract_hours=None) == []
+    assert pooling.assignment_errors([{"employer_id": "E1", "hours_per_week": 36}], ["E1"], contract_hours=None)
+
+
+def test_a_half_hour_is_rounded_up_not_to_even():
+    assert pooling.estimated_month_hours(1.0625, "2026-02") == 4.5     # 4.25 h → 4.5, not 4.0
+
+
+def test_the_refusal_names_the_structure():
+    with pytest.raises(ValueError, match="^Atelier ACI ne peut pas porter"):
+        pooling.ledger_line(carrier={"name": "Atelier ACI", "subtype": "ACI"}, carrier_contract="CDDI", lot_id=1,
+                            participant_id=1, month="2026-11", hours=10)

@@ -128,3 +128,84 @@ def test_nothing_identifying_leaves_the_module():
     assert set(vars(row)) == {"sector", "label", "people", "barriers", "open_positions", "pooled_positions",
                               "potential", "clause_hours_to_do", "met", "unmet", "accessibility", "score",
                               "missing_skills"}
+
+
+def test_a_cell_of_five_is_a_published_cell_not_a_suppressed_one():
+    assert territory.total_is_safe([5, 10]) is True
+    assert territory.total_is_safe([5, 1]) is False
+
+
+def test_a_sector_missing_from_the_totals_has_nothing_left_over():
+    assert territory.listed_metiers({"btp": {"Maçon": 6}}, {}) == {("btp", "Maçon"): "5 à 9"}
+
+
+def test_the_metier_breakdown_labels_sectors_and_sorts_biggest_first():
+    people = (_people(6, "proprete", metier="Agent de propreté") + _people(7, "logistique", metier="Cariste")
+              + _people(5, "logistique", metier="Magasinier") + _people(5, None, metier="Autre métier")
+              + _people(3, "proprete", metier="Laveur de vitres"))
+    result = territory.build(people, [], [], [], LABELS)
+    assert result.metiers == [("Cariste", "Logistique", 7), ("Agent de propreté", "Propreté", "5 à 9"),
+                              ("Autre métier", "Autre ou non déterminé", 5), ("Magasinier", "Logistique", 5)]
+    labels = {r.sector: r.label for r in result.sectors}
+    assert labels == {"proprete": "Propreté", "logistique": "Logistique", "autre": "Autre ou non déterminé"}
+
+
+def test_potential_and_clause_hours_count_in_their_own_sector_and_the_score():
+    result = territory.build(_people(60, "proprete"),
+                             [Demand("proprete", 4, good_candidates=0, reachable_share=1.0)],
+                             [Potential("logistique", 3), Potential("logistique", 5)],
+                             [ClauseWork("btp", 1607), ClauseWork("btp", 1607)], LABELS)
+    rows = {r.sector: r for r in result.sectors}
+    assert rows["logistique"].potential == 8 and rows["logistique"].open_positions == 0
+    assert rows["logistique"].demand == 8 and rows["proprete"].demand == 4
+    assert rows["btp"].clause_hours_to_do == 3214 and rows["btp"].potential == 0
+    # unmet demand: propreté 4, logistique 8 × 0.5 = 4, BTP 3214 h = 2 positions; accessibility: propreté 100 %,
+    # the others unknown, given the territory's average (100 %)
+    assert rows["proprete"].score == 100 and rows["logistique"].score == 100 and rows["btp"].score == 70
+    assert [r.sector for r in result.sectors] == ["logistique", "proprete", "btp"]   # ties by label
+
+
+def test_a_sector_with_clause_hours_only_is_a_demand():
+    result = territory.build(_people(2, "btp"), [], [], [ClauseWork("btp", 800)], LABELS)
+    [row] = result.sectors
+    assert row.score == int(round(100 * (0.6 * 1 + 0.4 * territory.UNKNOWN_ACCESS)))
+
+
+def test_accessibility_unknown_everywhere_is_half():
+    result = territory.build(_people(60, "proprete"), [], [Potential("proprete", 2)], [], LABELS)
+    assert result.sectors[0].score == 80     # 60 % × 1 + 40 % × 0.5
+
+
+def test_known_accessibility_of_other_sectors_stands_for_the_unknown_ones():
+    result = territory.build(_people(60, "proprete"),
+                             [Demand("proprete", 2, good_candidates=0, reachable_share=0.3),
+                              Demand("numerique", 2, good_candidates=0, reachable_share=0.5)],
+                             [Potential("logistique", 4)], [], LABELS)
+    rows = {r.sector: r for r in result.sectors}
+    assert rows["logistique"].score == 76     # 60 % × (2 / 2) + 40 % × mean(0.3, 0.5)
+
+
+def test_missing_skills_most_needs_first_then_by_name_five_at_most():
+    demands = [Demand("proprete", 1, missing_skills=("B", "A", "C", "D", "E", "F")),
+               Demand("proprete", 1, missing_skills=("C", "B"))]
+    [row] = territory.build([], demands, [], [], LABELS).sectors
+    assert row.missing_skills == [("B", 2), ("C", 2), ("A", 1), ("D", 1), ("E", 1)]
+
+
+def test_pooled_positions_add_up():
+    demands = [Demand("proprete", 2, pooled=True), Demand("proprete", 3, pooled=True), Demand("proprete", 1)]
+    [row] = territory.build([], demands, [], [], LABELS).sectors
+    assert (row.open_positions, row.pooled_positions) == (6, 5)
+
+
+def test_barrier_totals_are_published_like_any_total():
+    people = _people(6, "proprete", no_licence=True) + _people(7, "logistique", no_licence=True)
+    result = territory.build(people, [], [], [], LABELS)
+    assert result.barrier_totals == {"no_licence": 13, "low_french": 0, "low_mobility": 0}
+    assert result.accessibility_given is False
+
+
+def test_accessibility_rounds_to_the_nearest_step():
+    for share, shown in ((0.64, 60), (0.66, 70), (0.95, 100), (0.04, 0)):
+        result = territory.build(_people(60, "proprete"), [Demand("proprete", 1, reachable_share=share)], [], [], LABELS)
+        assert result.sectors[0].accessibility == shown, share
