@@ -11,7 +11,7 @@ Callers use the package's names (``storage.create_profile``); the modules are
 the code's layout, not an API.
 """
 
-from .base import NotFound, Conflict, now, transaction, iter_table
+from .base import NotFound, Conflict, StaleVersion, now, transaction, iter_table
 from .schema import SCHEMA_VERSION, BUSY_TIMEOUT_MS, connect, schema_version, init_schema
 from .organisations import ORGANISATION_KINDS, upsert_organisation, get_organisation, list_organisations
 from .records import last_profile_change, profile_changes_since
@@ -66,6 +66,7 @@ from .accounts import (
     user_by_invitation,
     list_users,
     update_user,
+    change_password,
     create_token,
     token_owner,
     list_tokens,
@@ -73,24 +74,42 @@ from .accounts import (
     audit,
     audit_entries,
 )
+from .sessions import (
+    create_session,
+    session_user,
+    revoke_session,
+    revoke_sessions,
+    reserve_login_attempt,
+    login_succeeded,
+    failures_in_a_row,
+    account_failures_since,
+    known_address,
+)
+from .backup import BackupError, backup_database, check_backup, hold_serving_lock, restore_database
 from .person import person_export, anonymise_profile
 from .rome import ROME_TABLES, replace_rome, rome_version, rome_rows
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
+    "BackupError",
     "Conflict",
     "NEED_STATUSES",
     "NotFound",
-    "ProposalChange",
     "ORGANISATION_KINDS",
+    "ProposalChange",
     "ROLES",
     "ROLE_ORG_KIND",
     "ROME_TABLES",
     "SCHEMA_VERSION",
+    "StaleVersion",
+    "account_failures_since",
     "add_proposal_note",
     "anonymise_profile",
     "audit",
     "audit_entries",
+    "backup_database",
+    "change_password",
+    "check_backup",
     "connect",
     "contract_by_reference",
     "correct_entry",
@@ -99,10 +118,12 @@ __all__ = [
     "create_need",
     "create_profile",
     "create_proposal",
+    "create_session",
     "create_token",
     "create_user",
     "delete_entry",
     "entry_history",
+    "failures_in_a_row",
     "find_entry",
     "get_contract",
     "get_entry",
@@ -112,8 +133,10 @@ __all__ = [
     "get_profile",
     "get_proposal",
     "get_user",
+    "hold_serving_lock",
     "init_schema",
     "iter_table",
+    "known_address",
     "last_profile_change",
     "list_contracts",
     "list_entries",
@@ -124,6 +147,7 @@ __all__ = [
     "list_proposals",
     "list_tokens",
     "list_users",
+    "login_succeeded",
     "need_by_reference",
     "now",
     "on_proposal_change",
@@ -136,12 +160,17 @@ __all__ = [
     "proposal_counts",
     "proposal_events",
     "replace_rome",
+    "reserve_login_attempt",
+    "restore_database",
+    "revoke_session",
+    "revoke_sessions",
     "revoke_token",
     "rome_rows",
     "rome_version",
     "save_lot",
     "save_participant",
     "schema_version",
+    "session_user",
     "set_profile_archived",
     "token_owner",
     "transaction",
