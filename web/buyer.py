@@ -273,12 +273,15 @@ def import_entries(contract_id: int):
     if request.method == "GET":
         return render_template("import.html", report=None, text="", **page)
     upload = request.files.get("file")
-    text = csvio.decode(upload.read()) if upload and upload.filename else request.form.get("text", "")
+    decoded = csvio.uploaded(upload, request.form.get("text"))
+    text = decoded.text
     db = get_db()
-    report = parse_ledger(db, contract, text)
+    report = parse_ledger(db, contract, text).add_decoding(decoded)
     if request.form.get("action") != "importer" or not report.ok:
         return render_template("import.html", report=report, text=text, **page), (200 if report.ok else 400)
     counts = import_ledger(db, contract, [data for _, data in report.rows], actor=current_org()["name"])
     flash(f"Import terminé : {counts['created']} ligne(s) créée(s), {counts['updated']} corrigée(s), "
           f"{counts['unchanged']} inchangée(s).", "success")
+    for warning in report.warnings:
+        flash(warning, "error")
     return redirect(url_for("buyer.ledger", contract_id=contract_id))

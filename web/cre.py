@@ -401,8 +401,9 @@ def import_profiles():
     if request.method == "GET":
         return render_template("import.html", report=None, text="", **page)
     upload = request.files.get("file")
-    text = csvio.decode(upload.read()) if upload and upload.filename else request.form.get("text", "")
-    report = csvio.parse_profiles(text)
+    decoded = csvio.uploaded(upload, request.form.get("text"))
+    text = decoded.text
+    report = csvio.parse_profiles(text).add_decoding(decoded)
     if request.form.get("action") != "importer" or not report.ok:
         return render_template("import.html", report=report, text=text, **page), (200 if report.ok else 400)
     rows = [{**data, "siae_id": _org_id()} for _, data in report.rows]
@@ -415,6 +416,8 @@ def import_profiles():
         return render_template("import.html", report=report, text=text, **page), 400
     flash(f"Import terminé : {counts['created']} créé(s), {counts['updated']} mis à jour, "
           f"{counts['unchanged']} inchangé(s).", "success")
+    for warning in report.warnings:
+        flash(warning, "error")
     return redirect(url_for("cre.profiles"))
 
 
