@@ -155,7 +155,7 @@ def init_app(app) -> None:
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if current_app.config.get("SESSION_COOKIE_SECURE"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if session.get("user_id") or request.path.startswith("/api/"):
+        if session.get("sid") or request.path.startswith("/api/"):
             headers.setdefault("Cache-Control", "no-store")
         return response
 

@@ -24,7 +24,8 @@ def test_a_stale_profile_form_shows_the_other_change_and_keeps_the_input(page: P
     reference = f"VERS-{uuid.uuid4().hex[:6].upper()}"
     with live_app.app_context():
         profile_id = storage.create_profile(get_db(), {"reference": reference, "first_name": "Samira", "siae_id": "S1",
-                                                       "skills_text": "couture"})
+                                                       "skills_text": "couture", "postcode": "93100",
+                                                       "city": "Montreuil", "lat": 48.861, "lon": 2.443})
     colleague = make_account("cre", "S1", PASSWORD, name="Collègue S1")
     other = browser.new_context(base_url=live_server, locale="fr-FR", viewport=PHONE)
     second = other.new_page()
@@ -58,3 +59,5 @@ def test_a_stale_profile_form_shows_the_other_change_and_keeps_the_input(page: P
         assert stored["availability"] == "dès lundi" and stored["notes"].endswith("Vue aussi.")
     finally:
         other.close()
+        with live_app.app_context():  # the browser tests share one database: leave no candidate behind
+            storage.set_profile_archived(get_db(), profile_id, True)
