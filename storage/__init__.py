@@ -11,7 +11,7 @@ Callers use the package's names (``storage.create_profile``); the modules are
 the code's layout, not an API.
 """
 
-from .base import NotFound, Conflict, now, transaction, iter_table
+from .base import NotFound, Conflict, StaleVersion, now, transaction, iter_table
 from .schema import SCHEMA_VERSION, BUSY_TIMEOUT_MS, connect, schema_version, init_schema
 from .organisations import ORGANISATION_KINDS, SIAE_SUBTYPES, upsert_organisation, get_organisation, list_organisations
 from .records import last_profile_change, profile_changes_since
@@ -66,6 +66,7 @@ from .accounts import (
     user_by_invitation,
     list_users,
     update_user,
+    change_password,
     create_token,
     token_owner,
     list_tokens,
@@ -73,6 +74,18 @@ from .accounts import (
     audit,
     audit_entries,
 )
+from .sessions import (
+    create_session,
+    session_user,
+    revoke_session,
+    revoke_sessions,
+    reserve_login_attempt,
+    login_succeeded,
+    failures_in_a_row,
+    account_failures_since,
+    known_address,
+)
+from .backup import BackupError, backup_database, check_backup, hold_serving_lock, restore_database
 from .person import person_export, anonymise_profile
 from .pooled import (
     PooledHoursChange,
@@ -113,6 +126,7 @@ from .rome import ROME_TABLES, replace_rome, rome_version, rome_rows
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
+    "BackupError",
     "Conflict",
     "NEED_STATUSES",
     "NotFound",
@@ -124,6 +138,8 @@ __all__ = [
     "ROME_TABLES",
     "SCHEMA_VERSION",
     "SIAE_SUBTYPES",
+    "StaleVersion",
+    "account_failures_since",
     "add_contact",
     "add_event",
     "add_potential",
@@ -133,6 +149,9 @@ __all__ = [
     "assign_hire",
     "audit",
     "audit_entries",
+    "backup_database",
+    "change_password",
+    "check_backup",
     "complete_next_action",
     "connect",
     "contract_by_reference",
@@ -144,12 +163,14 @@ __all__ = [
     "create_pooled_need",
     "create_profile",
     "create_proposal",
+    "create_session",
     "create_token",
     "create_user",
     "delete_contact",
     "delete_entry",
     "delete_potential",
     "entry_history",
+    "failures_in_a_row",
     "find_entry",
     "get_assignment",
     "get_contract",
@@ -163,8 +184,10 @@ __all__ = [
     "get_profile",
     "get_proposal",
     "get_user",
+    "hold_serving_lock",
     "init_schema",
     "iter_table",
+    "known_address",
     "last_profile_change",
     "link_potential_to_need",
     "list_assignments",
@@ -183,6 +206,7 @@ __all__ = [
     "list_proposals",
     "list_tokens",
     "list_users",
+    "login_succeeded",
     "need_by_reference",
     "network_employer_by_reference",
     "next_actions",
@@ -200,12 +224,17 @@ __all__ = [
     "proposal_events",
     "record_hours",
     "replace_rome",
+    "reserve_login_attempt",
+    "restore_database",
+    "revoke_session",
+    "revoke_sessions",
     "revoke_token",
     "rome_rows",
     "rome_version",
     "save_lot",
     "save_participant",
     "schema_version",
+    "session_user",
     "set_profile_archived",
     "token_owner",
     "transaction",

@@ -75,10 +75,12 @@ def _insert_members(db: sqlite_utils.Database, need_id: int, members: Iterable[M
 
 
 def update_pooled_need(db: sqlite_utils.Database, need_id: int, need: Mapping[str, Any],
-                       pooled: Mapping[str, Any], members: Iterable[Mapping[str, Any]]) -> None:
+                       pooled: Mapping[str, Any], members: Iterable[Mapping[str, Any]], *,
+                       expected_version: int | None = None) -> None:
     """Replace the need's fields, the carrier's terms and the members' shares.
 
     A member who already has hires placed with it stays a member (its hours are on record).
+    ``expected_version``: the need's version the form was read at (``StaleVersion`` otherwise).
     """
     members = list(members)
     with transaction(db):
@@ -89,7 +91,8 @@ def update_pooled_need(db: sqlite_utils.Database, need_id: int, need: Mapping[st
         if missing:
             raise Conflict("Un membre chez qui une embauche est mise à disposition ne peut pas être retiré : "
                            + ", ".join(sorted(missing)))
-        update_record(db, "needs", need_id, {k: v for k, v in need.items() if k != "employer_id"})
+        update_record(db, "needs", need_id, {k: v for k, v in need.items() if k != "employer_id"},
+                      expected_version=expected_version)
         db["pooled_needs"].update(need_id, {**{k: pooled.get(k) for k in _POOLED_FIELDS}, "updated_at": now()})
         db.execute("DELETE FROM pooled_members WHERE need_id = ?", [need_id])
         _insert_members(db, need_id, members)

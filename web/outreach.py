@@ -19,7 +19,7 @@ import storage
 import workflow
 from matching import FRENCH_LEVELS
 
-from . import careers, csvio, geo, hidden_market, skillmap, spreadsheet, validation
+from . import careers, conflicts, csvio, geo, hidden_market, skillmap, spreadsheet, validation
 from .auth import audit
 from .db import get_db
 from .engine import GOOD_MATCH_SCORE, engine
@@ -40,8 +40,8 @@ def _org_id() -> str:
     return current_org()["id"]
 
 
-def _viewer_territory() -> str | None:
-    return geo.departement(current_org().get("postcode"))
+def _viewer_territory(org: Mapping[str, Any] | None = None) -> str | None:
+    return geo.departement((org or current_org()).get("postcode"))
 
 
 def territories(entry: Mapping[str, Any]) -> set[str]:
@@ -54,12 +54,12 @@ def _annotated(entry: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
-def visible_entries(db) -> list[dict[str, Any]]:
-    """The structure's own entries, then the entries other structures share in its territory."""
-    user, territory = current_user(), _viewer_territory()
-    own = [_annotated(e) for e in storage.list_network_employers(db, siae_id=_org_id())]
+def visible_entries(db, user: Mapping[str, Any], org: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The user's structure's own entries, then the entries other structures share in its territory."""
+    territory = _viewer_territory(org)
+    own = [_annotated(e) for e in storage.list_network_employers(db, siae_id=org["id"])]
     shared = [e for e in (_annotated(e) for e in storage.list_network_employers(db, shared_only=True))
-              if e["siae_id"] != _org_id()
+              if e["siae_id"] != org["id"]
               and permissions.can_view_network_employer(user, e, viewer_territory=territory)]
     return own + shared
 
@@ -94,7 +94,7 @@ def _activity(entry: Mapping[str, Any]) -> str | None:
 def index():
     db = get_db()
     q = (request.args.get("q") or "").strip()
-    entries = visible_entries(db)
+    entries = visible_entries(db, current_user(), current_org())
     if q:
         folded = q.casefold()
         entries = [e for e in entries if folded in " ".join(
@@ -281,10 +281,16 @@ def _draft_values(entry: Mapping[str, Any], potential: Mapping[str, Any]) -> dic
             "lon": entry.get("lon") if not entry.get("postcode") else None}
 
 
-def _render_need_form(values, errors, *, entry=None, potential=None, need=None, status=200):
+def _render_need_form(values, errors, *, entry=None, potential=None, need=None, status=200, conflict=None):
     return render_template("outreach/need_form.html", values=values, errors=errors, entry=entry,
                            potential=potential, need=need, contracts=workflow.CONTRACTS, levels=FRENCH_LEVELS,
-                           statuses=storage.NEED_STATUSES), status
+                           statuses=storage.NEED_STATUSES, conflict=conflict), status
+
+
+def _drafted_values(need: Mapping[str, Any]) -> dict[str, Any]:
+    skills = need.get("skills") or []
+    return {**need, "skills_required": "\n".join(s["text"] for s in skills if s.get("required", True)),
+            "skills_wanted": "\n".join(s["text"] for s in skills if not s.get("required", True))}
 
 
 def _need_row(db, data: dict[str, Any], previous: list | None) -> dict[str, Any]:
@@ -323,6 +329,13 @@ def draft_need(entry_id: int, potential_id: int):
     return redirect(url_for("cre.need", need_id=need_id))
 
 
+# The fields of a drafted need a stale form compares with what was saved meanwhile (by the employer too).
+NEED_FIELDS = {"title": "Intitulé du poste", "description": "Description", "contract": "Type de contrat",
+               "hours_per_week": "Heures par semaine", "positions": "Nombre de postes", "start_date": "Date de début",
+               "skills_required": "Compétences indispensables", "skills_wanted": "Compétences souhaitées",
+               "postcode": "Code postal", "status": "Statut"}
+
+
 @bp.route("/besoins/<int:drafted_need_id>/modifier", methods=["GET", "POST"])
 def edit_drafted_need(drafted_need_id: int):
     db = get_db()
@@ -333,18 +346,23 @@ def edit_drafted_need(drafted_need_id: int):
     if not permissions.can_edit_drafted_need(current_user(), need):
         abort(404)
     if request.method == "GET":
-        skills = need.get("skills") or []
-        values = {**need, "skills_required": "\n".join(s["text"] for s in skills if s.get("required", True)),
-                  "skills_wanted": "\n".join(s["text"] for s in skills if not s.get("required", True))}
-        return _render_need_form(values, {}, need=need)
+        return _render_need_form(_drafted_values(need), {}, need=need)
     data, errors = validation.clean_need(request.form.to_dict())
     status = request.form.get("status")
     if status not in storage.NEED_STATUSES:
         errors["status"] = "Statut : ouvert, pourvu ou fermé."
     if errors:
         return _render_need_form(request.form.to_dict(), errors, need=need, status=400)
-    storage.update_need(db, drafted_need_id, {**_need_row(db, data, need["skill_map"]), "status": status})
-    audit("modification d'un besoin rédigé", "need", drafted_need_id)
+    try:
+        with storage.transaction(db):
+            storage.update_need(db, drafted_need_id, {**_need_row(db, data, need["skill_map"]), "status": status},
+                                expected_version=conflicts.submitted_version(request.form))
+            audit("modification d'un besoin rédigé", "need", drafted_need_id)
+    except storage.StaleVersion as exc:
+        conflict = conflicts.stale_form(exc, _drafted_values(exc.current), request.form.to_dict(), NEED_FIELDS,
+                                        flags=("driving_licence",))
+        return _render_need_form({**request.form.to_dict(), "version": exc.current["version"]}, {}, need=exc.current,
+                                 status=409, conflict=conflict)
     flash("Besoin mis à jour.", "success")
     return redirect(url_for("cre.need", need_id=drafted_need_id))
 
@@ -361,7 +379,7 @@ def for_person(profile_id: int):
         abort(404)
     offers = engine().needs_for_profile(db, profile_id, storage.list_needs(db))
     good = [(n, m) for n, m in offers if not m.blocking and m.score >= GOOD_MATCH_SCORE]
-    entries = visible_entries(db)
+    entries = visible_entries(db, current_user(), current_org())
     suggestions = hidden_market.employers_to_approach(
         db, profile, entries, storage.list_potentials(db, (e["id"] for e in entries)), own_siae=_org_id())
     targets = hidden_market.targets_for(db, profile)
@@ -374,15 +392,15 @@ def for_person(profile_id: int):
 _RENAME = {h: k for k, h in network.COLUMNS}
 
 
-def _read_upload() -> tuple[list[str], list[dict[str, Any]]] | str:
-    """Headers and rows of the uploaded file (XLSX or CSV), or the CSV text carried by the preview."""
+def _read_upload() -> tuple[list[str], list[dict[str, Any]]] | csvio.Decoded:
+    """Headers and rows of the uploaded file (XLSX), or the CSV text (uploaded, or carried by the preview)."""
     upload = request.files.get("file")
     if upload and upload.filename:
         raw = upload.read()
         if upload.filename.lower().endswith(".xlsx") or raw[:2] == b"PK":
             return spreadsheet.read_first_sheet(raw)
         return csvio.decode(raw)
-    return request.form.get("text", "")
+    return csvio.Decoded(request.form.get("text", ""))
 
 
 def _as_csv(headers: list[str], rows: list[dict[str, Any]]) -> str:
@@ -395,17 +413,21 @@ def _clean_import_row(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str,
     return validation.clean_network_employer({"contacts": "", "potentials": "", **raw})
 
 
-def parse_network(source: tuple[list[str], list[dict[str, Any]]] | str) -> tuple[csvio.ImportReport, str]:
+# Cells that hold one item per line (the others are one line each).
+MULTILINE = ("Contacts", "Besoins pressentis", "Notes")
+
+
+def parse_network(source: tuple[list[str], list[dict[str, Any]]] | csvio.Decoded) -> tuple[csvio.ImportReport, str]:
     """Check a network spreadsheet (XLSX rows or CSV text); nothing is stored here.
 
     Returns the report and the CSV text the preview carries to the import step.
     """
     options = {"columns": network.HEADERS, "required": ("Entreprise",), "clean": _clean_import_row,
-               "rename": _RENAME, "key": "Référence"}
-    if isinstance(source, str):
-        return csvio.parse(source, **options), source
+               "rename": _RENAME, "multiline": MULTILINE, "key": "Référence"}
+    if isinstance(source, csvio.Decoded):
+        return csvio.parse(source.text, **options).add_decoding(source), source.text
     headers, rows = source
-    report = csvio.parse_rows(headers, rows, **options)
+    report = csvio.parse_rows(headers, ((n, n, row) for n, row in enumerate(rows, start=2)), **options)
     return report, _as_csv(headers, rows) if report.ok else ""
 
 

@@ -21,7 +21,7 @@ import storage
 import workflow
 from matching import FRENCH_LEVELS
 
-from . import careers, skillmap, validation
+from . import careers, conflicts, skillmap, validation
 from .auth import audit
 from .db import get_db
 from .employer import candidate_view
@@ -100,11 +100,18 @@ def _form_values(need: Mapping[str, Any] | None, pooled: Mapping[str, Any] | Non
                          "hours_per_week": m["hours_per_week"]} for m in pooled["members"]]}
 
 
-def _render_form(values, errors, need=None, status=200):
+# The need's fields a stale form compares with what another person saved meanwhile.
+STALE_FIELDS = {"title": "Intitulé du poste", "description": "Description", "hours_per_week": "Heures par semaine",
+                "positions": "Nombre de postes", "start_date": "Date de début", "postcode": "Code postal",
+                "max_distance_km": "Distance maximale", "french_level": "Niveau de français exigé",
+                "driving_licence": "Permis B exigé"}
+
+
+def _render_form(values, errors, need=None, status=200, conflict=None):
     rows = list(values.get("members") or [])
     rows += [{"employer_id": None, "positions": None, "hours_per_week": None}] * max(0, FORM_MEMBER_ROWS - len(rows))
     return render_template("pooled/form.html", values=values, errors=errors, need=need, member_rows=rows,
-                           employers=_employers(), contracts=pooling.CARRIER_CONTRACTS,
+                           employers=_employers(), contracts=pooling.CARRIER_CONTRACTS, conflict=conflict,
                            levels=FRENCH_LEVELS), status
 
 
@@ -168,8 +175,12 @@ def _save(need: dict[str, Any] | None, pooled: dict[str, Any] | None):
                 need_id = storage.create_pooled_need(db, row, terms, members)
             else:
                 need_id = need["id"]
-                storage.update_pooled_need(db, need_id, row, terms, members)
+                storage.update_pooled_need(db, need_id, row, terms, members,
+                                           expected_version=conflicts.submitted_version(form))
             audit("création" if need is None else "modification", "pooled_need", need_id)
+    except storage.StaleVersion as exc:
+        conflict = conflicts.stale_form(exc, exc.current, values, STALE_FIELDS, flags=("driving_licence",))
+        return _render_form({**values, "version": exc.current["version"]}, {}, need, 409, conflict)
     except storage.Conflict as exc:
         errors["members" if "membre" in str(exc) else "reference"] = str(exc)
         return _render_form(values, errors, need, 400)
@@ -264,7 +275,8 @@ def parse_assignments(raw: Mapping[str, Any], members: list[str]) -> tuple[list[
 
 
 def hire(db, need: Mapping[str, Any], pooled: Mapping[str, Any], proposal: Mapping[str, Any],
-         assignments: list[dict[str, Any]], *, actor: str, note: str = "", internal: bool = False) -> list[str]:
+         assignments: list[dict[str, Any]], *, actor: str, note: str = "", internal: bool = False,
+         expected_version: int | None = None) -> list[str]:
     """The carrier hires for a pooled need and places the person with members, in one transaction.
 
     Returns French errors (nothing is stored while there are some). Used by the page and the API.
@@ -273,7 +285,8 @@ def hire(db, need: Mapping[str, Any], pooled: Mapping[str, Any], proposal: Mappi
     if errors:
         return errors
     with storage.transaction(db):
-        storage.transition_proposal(db, proposal["id"], workflow.HIRED, actor=actor, note=note, internal=internal)
+        storage.transition_proposal(db, proposal["id"], workflow.HIRED, actor=actor, note=note, internal=internal,
+                                    expected_version=expected_version)
         storage.assign_hire(db, proposal["id"], assignments, actor=actor)
     return []
 
@@ -294,13 +307,18 @@ def answer(pooled_id: int, proposal_id: int):
     try:
         if status == workflow.HIRED:
             assignments, errors = parse_assignments(request.form, pooled["member_ids"])
-            errors = errors or hire(db, need, pooled, row, assignments, actor=actor, note=note, internal=internal)
+            errors = errors or hire(db, need, pooled, row, assignments, actor=actor, note=note, internal=internal,
+                                    expected_version=conflicts.submitted_version(request.form))
             if errors:
                 flash(" ".join(errors), "error")
                 return back
         else:
             storage.transition_proposal(db, proposal_id, status, actor=actor, reason=request.form.get("reason") or None,
-                                        note=note, internal=internal)
+                                        note=note, internal=internal,
+                                        expected_version=conflicts.submitted_version(request.form))
+    except storage.StaleVersion:
+        flash("La candidature a changé pendant votre saisie : rien n'a été enregistré. Voici son état actuel.", "error")
+        return back
     except storage.Conflict as exc:
         flash(str(exc), "error")
         return back

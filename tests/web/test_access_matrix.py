@@ -26,7 +26,8 @@ ROLES_OF_BLUEPRINT = {"cre": {"cre"}, "employer": {"employer"}, "buyer": {"buyer
 OWNER_ROLE = {"cre": "cre", "employer": "employer", "buyer": "buyer", "pooled": "cre", "member": "employer",
               "outreach": "cre"}
 ANY_USER = {"auth.account", "auth.logout"}
-PUBLIC = {"auth.login", "auth.invitation", "home.index"}
+# Public by design: the accessibility statement and the favicon (tests/web/test_public_pages.py).
+PUBLIC = {"auth.login", "auth.invitation", "home.index", "home.accessibility", "home.favicon"}
 
 
 # Objects a CRE may reach whatever their owner: every employer's needs, every contract's lots.
