@@ -29,11 +29,21 @@ def person_export(db: sqlite_utils.Database, profile_id: int) -> dict[str, Any]:
     for participant in participants:
         ledger += select(db, "ledger_entries", "SELECT * FROM ledger_entries WHERE participant_id = ?",
                         [participant["id"]])
+    placements = [dict(r) for r in db.query(
+        "SELECT pooled_assignments.*, organisations.name AS employer_name FROM pooled_assignments "
+        "JOIN organisations ON organisations.id = pooled_assignments.employer_id "
+        "JOIN proposals ON proposals.id = pooled_assignments.proposal_id WHERE proposals.profile_id = ? "
+        "ORDER BY pooled_assignments.id", [profile_id])]
+    for placement in placements:
+        placement["hours"] = [dict(r) for r in db.query(
+            "SELECT month, hours, recorded_at FROM pooled_hours WHERE assignment_id = ? ORDER BY month",
+            [placement["id"]])]
     return {
         "profile": profile,
         "proposals": [{**p, "events": proposal_events(db, p["id"])} for p in proposals],
         "clause_participations": participants,
         "clause_hours": ledger,
+        "pooled_placements": placements,
         "access_log": audit_entries(db, object_type="profile", object_id=profile_id),
     }
 

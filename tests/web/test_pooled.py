@@ -284,3 +284,12 @@ def test_the_carrier_never_reads_the_proposing_structures_internal_follow_up(app
     body = carrier.get(f"/cre/mutualises/{need_id}/propositions/{proposal_id}").get_data(as_text=True)
     assert "logement en cours" not in body
     assert carrier.post(f"/cre/propositions/{proposal_id}/etat", data={"status": "entretien"}).status_code == 404
+
+
+def test_the_persons_data_export_includes_the_placements_and_their_hours(app):
+    db = read(app)
+    samir = storage.profile_by_reference(db, "AI-BOB-0001")
+    data = storage.person_export(db, samir["id"])
+    placements = {p["employer_name"]: {h["month"]: h["hours"] for h in p["hours"]} for p in data["pooled_placements"]}
+    assert placements == {"Résidences de l'Ourcq": {"2026-10": 70.0, "2026-11": 73.5},
+                          "Toit Solidaire Rosny": {"2026-10": 70.0, "2026-11": 70.0}}
