@@ -376,8 +376,8 @@ def test_login_page_works_with_the_keyboard_and_shows_focus(page: Page):
     skip = page.get_by_role("link", name="Aller au contenu")
     expect(skip).to_be_focused()
     expect(skip).to_be_in_viewport()
-    header = ["Passerelle", "Tableau de bord", "Personnes", "Besoins", "Propositions", "Essai", "Clauses",
-              f"Nadia (CRE) · {S1_NAME}", "Se déconnecter"]
+    header = ["Passerelle", "Tableau de bord", "Personnes", "Besoins", "Propositions", "Essai", "Clauses", "Réseau",
+              "Territoire", f"Nadia (CRE) · {S1_NAME}", "Se déconnecter"]
     for name in header:
         page.keyboard.press("Tab")
         focused = focus_outline(page)
