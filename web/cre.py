@@ -207,7 +207,8 @@ def profile(profile_id: int):
 
         entries = outreach.visible_entries(db, current_user(), current_org())
         approach = hidden_market.employers_to_approach(
-            db, row, entries, storage.list_potentials(db, (e["id"] for e in entries)), own_siae=_org_id())
+            db, row, entries, storage.list_potentials(db, (e["id"] for e in entries)), own_siae=_org_id(),
+            targets=hidden_market.targets_for(db, row, paths))
     return render_template(
         "cre/profile.html", profile=row, entries=skillmap.labelled(row["skill_map"], engine().taxonomy),
         offers=offers[:10], proposals=storage.list_proposals(db, profile_id=profile_id), paths=paths,

@@ -62,8 +62,11 @@ class Suggestion:
         return [r.potential_id for r in self.reasons if r.potential_id is not None]
 
 
-def targets_for(db, profile: Mapping[str, Any]) -> list[Target]:
-    """The person's métiers and the métiers they could move to (pistes), without repeats."""
+def targets_for(db, profile: Mapping[str, Any], paths: list | None = None) -> list[Target]:
+    """The person's métiers and the métiers they could move to (pistes), without repeats.
+
+    ``paths``: the person's pistes de métiers when the caller already has them (they are costly).
+    """
     eng = engine()
     taxonomy = eng.taxonomy
     targets: list[Target] = []
@@ -86,9 +89,10 @@ def targets_for(db, profile: Mapping[str, Any]) -> list[Target]:
         label = (suggest.referential.metiers[profile["rome_code"]].label
                  if suggest and profile["rome_code"] in suggest.referential.metiers else profile["rome_code"])
         add(label, profile["rome_code"], None, True)
-    _, paths = careers.career_paths(db, eng.profile_for(profile), top=PATHS_FOLLOWED)
+    if paths is None:
+        _, paths = careers.career_paths(db, eng.profile_for(profile), top=PATHS_FOLLOWED)
     by_label = {m.label: m for m in taxonomy.metiers.values()}
-    for s in paths:
+    for s in paths[:PATHS_FOLLOWED]:
         if suggest is None and s.label in by_label:  # bundled pistes: a taxonomy métier
             metier = by_label[s.label]
             add(metier.label, metier.rome, metier.id, False)
@@ -159,9 +163,10 @@ def _potential_reasons(entry_potentials: Iterable[Mapping[str, Any]], targets: l
 
 
 def employers_to_approach(db, profile: Mapping[str, Any], entries: Iterable[Mapping[str, Any]],
-                          potentials: Mapping[int, list[dict[str, Any]]], *, own_siae: str) -> list[Suggestion]:
+                          potentials: Mapping[int, list[dict[str, Any]]], *, own_siae: str,
+                          targets: list[Target] | None = None) -> list[Suggestion]:
     """Employers of the network who hire what this person does or could do, nearest first."""
-    targets = targets_for(db, profile)
+    targets = targets_for(db, profile) if targets is None else targets
     if not targets:
         return []
     out = []

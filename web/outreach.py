@@ -380,9 +380,10 @@ def for_person(profile_id: int):
     offers = engine().needs_for_profile(db, profile_id, storage.list_needs(db))
     good = [(n, m) for n, m in offers if not m.blocking and m.score >= GOOD_MATCH_SCORE]
     entries = visible_entries(db, current_user(), current_org())
-    suggestions = hidden_market.employers_to_approach(
-        db, profile, entries, storage.list_potentials(db, (e["id"] for e in entries)), own_siae=_org_id())
     targets = hidden_market.targets_for(db, profile)
+    suggestions = hidden_market.employers_to_approach(
+        db, profile, entries, storage.list_potentials(db, (e["id"] for e in entries)), own_siae=_org_id(),
+        targets=targets)
     return render_template("outreach/for_person.html", profile=profile, suggestions=suggestions, targets=targets,
                            good=good, best=max((m.score for _, m in offers if not m.blocking), default=0.0),
                            threshold=GOOD_MATCH_SCORE, activity=_activity)
