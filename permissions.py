@@ -7,6 +7,12 @@ user may not see does not exist for them).
 
 New sharing rules (pooled needs, titulaires of a lot, a territory's shared
 network) are added here, next to the rule they widen.
+
+Titulaires (issue 13): a lot is awarded to an employer organisation
+(``lots.titulaire_id``). Its users see that lot, declare its hours month by
+month and link their own needs to it; the buyer holding the contract
+validates, corrects or rejects each declaration. Nobody else links a need to a
+lot, whatever they type.
 """
 from __future__ import annotations
 
@@ -17,6 +23,15 @@ import workflow
 __all__ = [
     "EMPLOYER_STATES",
     "can_answer_proposal",
+    "can_award_lot",
+    "can_calibrate_clause",
+    "can_confirm_clause_eligibility",
+    "can_decide_declaration",
+    "can_edit_declaration",
+    "can_link_need_to_lot",
+    "can_manage_commitment",
+    "can_view_declaration",
+    "is_titulaire",
     "can_edit_need",
     "can_edit_profile",
     "can_see_candidate",
@@ -106,3 +121,53 @@ def can_answer_proposal(user: User | None, proposal: Row, target: str) -> bool:
 def can_view_contract(user: User | None, contract: Row) -> bool:
     """A public contract and its ledger: the buyer organisation that holds it."""
     return _is(user, "buyer") and contract.get("buyer_id") == user["org_id"]
+
+
+def can_award_lot(user: User | None, contract: Row) -> bool:
+    """Choosing or inviting a lot's titulaire: the buyer holding the contract."""
+    return can_view_contract(user, contract)
+
+
+def is_titulaire(user: User | None, lot: Row) -> bool:
+    """The users of the organisation a lot is awarded to: they see the lot and declare its hours."""
+    return _is(user, "employer") and bool(lot.get("titulaire_id")) and lot.get("titulaire_id") == user["org_id"]
+
+
+def can_link_need_to_lot(user: User | None, need: Row, lot: Row) -> bool:
+    """Only a lot's titulaire links a need to it, and only its own need."""
+    return can_edit_need(user, need) and is_titulaire(user, lot)
+
+
+def can_view_declaration(user: User | None, declaration: Row) -> bool:
+    """A monthly declaration (``titulaire_id`` and ``buyer_id`` joined): its titulaire and the buyer."""
+    if _is(user, "employer"):
+        return bool(declaration.get("titulaire_id")) and declaration.get("titulaire_id") == user["org_id"]
+    return _is(user, "buyer") and declaration.get("buyer_id") == user["org_id"]
+
+
+def can_edit_declaration(user: User | None, declaration: Row) -> bool:
+    """The titulaire changes a declaration while it is a draft or after a rejection, never once sent."""
+    return (_is(user, "employer") and can_view_declaration(user, declaration)
+            and declaration.get("status") in ("brouillon", "rejetee"))
+
+
+def can_decide_declaration(user: User | None, declaration: Row) -> bool:
+    """Validating, correcting or rejecting a sent declaration: the buyer (purchasing team or facilitateur)."""
+    return (_is(user, "buyer") and declaration.get("buyer_id") == user["org_id"]
+            and declaration.get("status") == "soumise")
+
+
+def can_confirm_clause_eligibility(user: User | None, participant: Row) -> bool:
+    """Transmitting a hired person's eligibility category to the buyer: the CRE of the structure that
+    proposed the person (it keeps the proof), and only for a participant prepared from its proposal."""
+    return _is(user, "cre") and bool(participant.get("siae_id")) and participant.get("siae_id") == user["org_id"]
+
+
+def can_manage_commitment(user: User | None, commitment: Row) -> bool:
+    """A supplier's yearly commitments: the buyer that recorded them."""
+    return _is(user, "buyer") and commitment.get("buyer_id") == user["org_id"]
+
+
+def can_calibrate_clause(user: User | None) -> bool:
+    """Calibrating a clause before the tender (aggregated counts only): buyers."""
+    return _is(user, "buyer")

@@ -20,7 +20,7 @@ import sqlite_utils
 
 from .base import transaction
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # How long a writer waits for another process's write lock before giving up.
 # Writes are short (one request's change), so 15 s covers a queue of many.
@@ -65,7 +65,10 @@ def init_schema(db: sqlite_utils.Database) -> None:
     # Several workers may start at once: the write lock is taken first, so they
     # migrate one after the other, and the later ones find nothing to do.
     with transaction(db):
+        previous = schema_version(db)
         _create_all(db)
+        if 0 < previous < 3:
+            _link_titulaires_and_needs(db)
         db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
@@ -123,7 +126,8 @@ def _create_all(db: sqlite_utils.Database) -> None:
     _init_rome_tables(db)
     # Columns added after the first release: databases created before get them here.
     ensure_columns(db, "profiles", {"consent_at": str, "consent_by": str, "anonymised_at": str, "rome_code": str})
-    ensure_columns(db, "needs", {"rome_code": str})
+    ensure_columns(db, "needs", {"rome_code": str, "lot_id": int, "public_contract_unverified": str})
+    ensure_columns(db, "organisations", {"created_by": str})
     db["profiles"].create_index(["reference"], unique=True, if_not_exists=True)
     db["profiles"].create_index(["siae_id", "archived"], if_not_exists=True)
     db["needs"].create_index(["employer_id", "reference"], unique=True, if_not_exists=True)
@@ -179,6 +183,14 @@ def _init_clause_tables(db: sqlite_utils.Database) -> None:
          "changed_at": str},
         pk="id", foreign_keys=[("entry_id", "ledger_entries", "id")], if_not_exists=True,
     )
+    # Version 3: titulaires are organisations, titulaires declare their hours month by month.
+    ensure_columns(db, "contracts", {"pmsmp_counted": int, "facilitator_name": str, "facilitator_email": str,
+                                     "facilitator_phone": str})
+    ensure_columns(db, "lots", {"titulaire_id": str})
+    ensure_columns(db, "participants", {"proposal_id": int, "siae_id": str, "eligibility_consent_at": str,
+                                        "confirmed_by": str, "confirmed_at": str})
+    ensure_columns(db, "ledger_entries", {"declaration_id": int})
+    _init_declaration_tables(db)
     db["contracts"].create_index(["buyer_id", "reference"], unique=True, if_not_exists=True)
     db["lots"].create_index(["contract_id", "number"], unique=True, if_not_exists=True)
     db.execute("DROP INDEX IF EXISTS idx_participants_reference")
@@ -186,6 +198,81 @@ def _init_clause_tables(db: sqlite_utils.Database) -> None:
     db["ledger_entries"].create_index(["contract_id", "deleted"], if_not_exists=True)
     db["ledger_versions"].create_index(["entry_id"], if_not_exists=True)
 
+
+
+def _init_declaration_tables(db: sqlite_utils.Database) -> None:
+    """A titulaire's monthly declaration of a lot's hours, its lines and its history; supplier commitments."""
+    db["declarations"].create(
+        {"id": int, "contract_id": int, "lot_id": int, "month": str, "status": str, "rejection_reason": str,
+         "submitted_at": str, "submitted_by": str, "decided_at": str, "decided_by": str, "created_at": str,
+         "updated_at": str},
+        pk="id", not_null={"contract_id", "lot_id", "month", "status"},
+        foreign_keys=[("contract_id", "contracts", "id"), ("lot_id", "lots", "id")], if_not_exists=True,
+    )
+    # Lines stay here until the buyer validates: only then do they reach the ledger (and count).
+    db["declaration_lines"].create(
+        {"id": int, "declaration_id": int, "position": int, "participant_reference": str, "participant_id": int,
+         "proposal_id": int, "hours": float, "modality": str, "employer_name": str, "contract_type": str,
+         "contract_start": str, "contract_end": str, "category": str, "proof_kind": str, "proof_date": str,
+         "exit_situation": str, "created_at": str, "updated_at": str},
+        pk="id", not_null={"declaration_id", "participant_reference"},
+        foreign_keys=[("declaration_id", "declarations", "id")], if_not_exists=True,
+    )
+    db["declaration_events"].create(
+        {"id": int, "declaration_id": int, "action": str, "actor": str, "at": str, "reason": str, "changes": str},
+        pk="id", foreign_keys=[("declaration_id", "declarations", "id")], if_not_exists=True,
+    )
+    db["clause_reminders"].create({"lot_id": int, "month": str, "sent_at": str}, pk=("lot_id", "month"),
+                                  if_not_exists=True)
+    db["supplier_commitments"].create(
+        {"id": int, "buyer_id": str, "supplier_id": str, "year": int, "pmsmp": int, "internships": int, "hires": int,
+         "internships_done": int, "note": str, "created_at": str, "updated_at": str},
+        pk="id", not_null={"buyer_id", "supplier_id", "year"},
+        foreign_keys=[("buyer_id", "organisations", "id"), ("supplier_id", "organisations", "id")],
+        defaults={"pmsmp": 0, "internships": 0, "hires": 0, "internships_done": 0}, if_not_exists=True,
+    )
+    db["declarations"].create_index(["lot_id", "month"], unique=True, if_not_exists=True)
+    db["declaration_lines"].create_index(["declaration_id"], if_not_exists=True)
+    db["declaration_events"].create_index(["declaration_id"], if_not_exists=True)
+    db["supplier_commitments"].create_index(["buyer_id", "supplier_id", "year"], unique=True, if_not_exists=True)
+    db["lots"].create_index(["titulaire_id"], if_not_exists=True)
+
+
+def _normalised_name(name: str | None) -> str:
+    return " ".join((name or "").casefold().split())
+
+
+def _link_titulaires_and_needs(db: sqlite_utils.Database) -> None:
+    """Data migration to version 3.
+
+    * A lot's titulaire was a typed name: it becomes the employer organisation
+      of exactly that name (case and spaces aside); no guess otherwise (a wrong
+      award would show one company's hours to another).
+    * A need's ``public_contract`` was a typed reference that any employer
+      could set: the link is kept only where the need's employer is the
+      titulaire of exactly one lot of a contract with that reference. Other
+      typed references are set aside in ``public_contract_unverified`` (shown
+      to the employer, who picks one of its own lots) and link nothing.
+    """
+    employers: dict[str, list[str]] = {}
+    for org in db.query("SELECT id, name FROM organisations WHERE kind = 'employer'"):
+        employers.setdefault(_normalised_name(org["name"]), []).append(org["id"])
+    for lot in list(db.query("SELECT id, titulaire FROM lots WHERE titulaire_id IS NULL AND titulaire IS NOT NULL")):
+        found = employers.get(_normalised_name(lot["titulaire"]), [])
+        if len(found) == 1:
+            db["lots"].update(lot["id"], {"titulaire_id": found[0]})
+    for need in list(db.query("SELECT id, employer_id, public_contract FROM needs "
+                              "WHERE public_contract IS NOT NULL AND TRIM(public_contract) != ''")):
+        lots = [r["id"] for r in db.query(
+            "SELECT lots.id FROM lots JOIN contracts ON contracts.id = lots.contract_id "
+            "WHERE contracts.reference = ? AND lots.titulaire_id = ?", [need["public_contract"].strip(),
+                                                                        need["employer_id"]])]
+        update = {"public_contract": None}
+        if len(lots) == 1:
+            update["lot_id"] = lots[0]
+        else:
+            update["public_contract_unverified"] = need["public_contract"].strip()
+        db["needs"].update(need["id"], update)
 
 
 def _init_account_tables(db: sqlite_utils.Database) -> None:

@@ -88,7 +88,38 @@ def import_rome_command(directory: str) -> None:
     click.echo(f"ROME {referential.version} importé : " + ", ".join(f"{k} = {v}" for k, v in counts.items()))
 
 
+@click.command("clause-reminders")
+@click.option("--date", "on", default=None, help="jour de référence AAAA-MM-JJ (aujourd'hui par défaut)")
+@with_appcontext
+def clause_reminders_command(on: str | None) -> None:
+    """Liste les mois non déclarés au 10 du mois suivant, par titulaire (rappels à envoyer)."""
+    from datetime import date
+
+    from .declarations import send_reminders
+
+    try:
+        today = date.fromisoformat(on) if on else None
+    except ValueError:
+        raise click.ClickException(f"Date invalide : {on} (format AAAA-MM-JJ).") from None
+    db = get_db()
+    due = send_reminders(db, today=today, notify=notifier())
+    users = {u["org_id"]: [] for u in storage.list_users(db)}
+    for u in storage.list_users(db):
+        if u["role"] == "employer" and u["active"]:
+            users[u["org_id"]].append(u["email"])
+    for r in due:
+        click.echo(f"{r.lot['titulaire']} ({', '.join(users.get(r.titulaire_id) or ['aucun compte'])}) : "
+                   f"{r.contract['reference']} lot {r.lot['number']}, mois manquants {', '.join(r.months)}")
+    click.echo(f"{len(due)} rappel(s) dû(s).")
+
+
+def notifier():
+    """The app's notification sender for clause reminders, once notifications exist (issue 12); else None."""
+    return None
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(clause_reminders_command)
     app.cli.add_command(import_rome_command)
     app.cli.add_command(init_db_command)
     app.cli.add_command(load_demo_command)

@@ -27,6 +27,8 @@ DEMO_PROPOSALS = [
     ("N025", [workflow.PROPOSED]),
     ("N001", [workflow.SEEN, workflow.INTERVIEW]),
     ("N009", [workflow.PROPOSED]),
+    # N005 (Clarivia Propreté) is linked to its lot of 2026-MTR-031: the hire prepares a draft ledger line.
+    ("N005", [workflow.HIRED]),
 ]
 _PATHS = {
     workflow.PROPOSED: [],
@@ -88,6 +90,8 @@ def load_demo(db, engine: EngineState) -> dict[str, int]:
                                              "lon": e["lon"], "size": e["size"]})
     profiles = storage.upsert_profiles(db, [profile_row(p) for p in _read("profiles.jsonl")])
     needs = storage.upsert_needs(db, [need_row(n) for n in _read("needs.jsonl")])
+    # Before the proposals: a hire on a need linked to a lot prepares its titulaire's ledger line.
+    clause_counts = load_clauses(db)
     created = 0
     for reference, states in DEMO_PROPOSALS:
         need = next((n for n in storage.list_needs(db, status=None) if n["reference"] == reference), None)
@@ -102,7 +106,6 @@ def load_demo(db, engine: EngineState) -> dict[str, int]:
                 reason = "poste_pourvu" if step == workflow.REFUSED else None
                 storage.transition_proposal(db, proposal_id, step, actor="démonstration", reason=reason)
             created += 1
-    clause_counts = load_clauses(db)
     clause_counts["accounts_created"] = load_accounts(db)
     return {"profiles_created": profiles["created"], "profiles_updated": profiles["updated"],
             "needs_created": needs["created"], "needs_updated": needs["updated"], "proposals_created": created,
@@ -116,6 +119,8 @@ DEMO_ACCOUNTS = [
     ("cre.insertion@demo.passerelle.fr", "Karim (CIP)", "cre", "S4"),
     ("employeur@demo.passerelle.fr", "Claire (Filéa Câblage)", "employer", "E14"),
     ("acheteur@demo.passerelle.fr", "Marc (Ville de Montreuil)", "buyer", "B1"),
+    ("titulaire@demo.passerelle.fr", "Sophie (Atelier Rénov'Est)", "employer", "E01"),
+    ("titulaire.proprete@demo.passerelle.fr", "Yanis (Clarivia Propreté)", "employer", "E03"),
     ("admin@demo.passerelle.fr", "Administrateur", "admin", None),
 ]
 
@@ -154,7 +159,9 @@ def load_clauses(db) -> dict[str, int]:
                     data, errors = validation.clean_lot(lot)
                     if errors:
                         raise ValueError(f"lot de démonstration {c['reference']}/{lot['number']} : {errors}")
-                    storage.save_lot(db, {**data, "contract_id": contract["id"]})
+                    lot_id = storage.save_lot(db, {**data, "contract_id": contract["id"]})
+                    if lot.get("titulaire_id"):
+                        storage.award_lot(db, lot_id, lot["titulaire_id"])
             for lot in storage.list_lots(db, contract["id"]):
                 lots[(c["reference"], lot["number"])] = (contract, lot["id"])
         people = {p["reference"]: p for p in spec["participants"]}
@@ -173,4 +180,43 @@ def load_clauses(db) -> dict[str, int]:
                     "hours": e["hours"], "modality": e["modality"], "employer_name": e["employer_name"],
                     "contract_type": e["contract_type"]}, actor="démonstration", action="import")
                 created["ledger_lines_created"] += 1
+        for link in spec.get("linked_needs", []):
+            need = storage.need_by_reference(db, link["employer"], link["need"])
+            _, lot_id = lots[(link["contract"], link["lot"])]
+            if need is not None and need.get("lot_id") != lot_id:
+                storage.link_need(db, need["id"], lot_id)
+        for c in spec.get("commitments", []):
+            if not any(r["supplier_id"] == c["supplier"] and r["year"] == c["year"]
+                       for r in storage.list_commitments(db, c["buyer"])):
+                storage.save_commitment(db, c["buyer"], {**{k: c[k] for k in (
+                    "year", "pmsmp", "internships", "hires", "internships_done", "note")}, "supplier_id": c["supplier"]})
+    created["declarations_created"] = load_declarations(db, spec, lots)
+    return created
+
+
+def load_declarations(db, spec: dict, lots: dict) -> int:
+    """Titulaires' declarations in each state: sent, rejected with a reason, validated with a correction."""
+    from .declarations import validate
+
+    created = 0
+    for d in spec.get("declarations", []):
+        contract, lot_id = lots[(d["contract"], d["lot"])]
+        if storage.declaration_for(db, lot_id, d["month"]) is not None:
+            continue
+        with storage.transaction(db):
+            declaration = storage.ensure_declaration(db, contract["id"], lot_id, d["month"])
+            storage.replace_declaration_lines(db, declaration["id"], d["lines"])
+            titulaire = storage.get_lot(db, lot_id)["titulaire"]
+            storage.set_declaration_status(db, declaration["id"], storage.DECLARATION_SUBMITTED, actor=titulaire,
+                                           action="envoi")
+            buyer = storage.get_organisation(db, contract["buyer_id"])["name"]
+            if d["status"] == storage.DECLARATION_REJECTED:
+                storage.set_declaration_status(db, declaration["id"], storage.DECLARATION_REJECTED, actor=buyer,
+                                               action="rejet", reason=d["reason"])
+            elif d["status"] == storage.DECLARATION_VALIDATED:
+                lines = storage.declaration_lines(db, declaration["id"])
+                corrections = {line["id"]: {**line, **d["corrections"][line["participant_reference"]]}
+                               for line in lines if line["participant_reference"] in d.get("corrections", {})}
+                validate(db, storage.get_declaration(db, declaration["id"]), actor=buyer, corrections=corrections)
+        created += 1
     return created

@@ -15,7 +15,7 @@ import storage
 import workflow
 from matching import FRENCH_LEVELS
 
-from . import careers, csvio, skillmap, validation
+from . import careers, clause_links, csvio, skillmap, validation
 from .db import get_db
 from .engine import engine
 from .auth import audit
@@ -72,12 +72,14 @@ def _need_values(row: dict | None) -> dict[str, Any]:
         return {"positions": 1}
     skills = row.get("skills") or []
     return {**row, "skills_required": "\n".join(s["text"] for s in skills if s.get("required", True)),
-            "skills_wanted": "\n".join(s["text"] for s in skills if not s.get("required", True))}
+            "skills_wanted": "\n".join(s["text"] for s in skills if not s.get("required", True)),
+            "lot_id": row.get("lot_id") or ""}
 
 
 def _render_need_form(values, entries, errors, need=None, map_errors=()):
     return render_template(
         "employer/need_form.html", values=values, errors=errors, map_errors=map_errors, need=need,
+        own_lots=storage.lots_of_titulaire(get_db(), _org_id()), lot_label=clause_links.lot_label,
         entries=skillmap.labelled(entries, engine().taxonomy), levels=FRENCH_LEVELS, contracts=workflow.CONTRACTS,
         skill_labels=sorted(s.label for s in engine().taxonomy.skills.values()),
     ), (400 if errors or map_errors else 200)
@@ -109,16 +111,25 @@ def _save_need(need: dict | None):
     if form.get("action") == "verifier":
         # Only the reading of the skills was asked for: the rest of the form is not judged yet.
         return _render_need_form(values, entries, {}, need, map_errors)
+    db = get_db()
+    link = data.pop("link", None)
+    lot_id = None
+    if link is not None and "lot_id" not in errors:
+        lot_id, problem = clause_links.resolve(db, _org_id(), link)
+        if problem:
+            errors["lot_id"] = problem
     if errors or map_errors:
         return _render_need_form(values, entries, errors, need, map_errors)
-    db = get_db()
     row = {**data, "skill_map": entries, "employer_id": _org_id(), "rome_code": careers.rome_code(db, data.get("title", ""))}
     try:
-        if need is None:
-            need_id = storage.create_need(db, row)
-        else:
-            need_id = need["id"]
-            storage.update_need(db, need_id, row)
+        with storage.transaction(db):
+            if need is None:
+                need_id = storage.create_need(db, row)
+            else:
+                need_id = need["id"]
+                storage.update_need(db, need_id, row)
+            if link is not None:
+                storage.link_need(db, need_id, lot_id)
     except storage.Conflict as exc:
         return _render_need_form(values, entries, {"reference": str(exc)}, need)
     flash("Besoin enregistré.", "success")
@@ -202,9 +213,21 @@ def import_needs():
     upload = request.files.get("file")
     text = csvio.decode(upload.read()) if upload and upload.filename else request.form.get("text", "")
     report = csvio.parse_needs(text)
+    db = get_db()
+    links = {}
+    for number, data in report.rows:
+        link = data.pop("link", None)
+        if link is not None:
+            lot_id, problem = clause_links.resolve(db, _org_id(), link)
+            if problem:
+                report.errors.append((number, problem))
+            links[data["reference"]] = lot_id
     if request.form.get("action") != "importer" or not report.ok:
         return render_template("import.html", report=report, text=text, **page), (200 if report.ok else 400)
-    counts = storage.upsert_needs(get_db(), [{**data, "employer_id": _org_id()} for _, data in report.rows])
+    with storage.transaction(db):
+        counts = storage.upsert_needs(db, [{**data, "employer_id": _org_id()} for _, data in report.rows])
+        for reference, lot_id in links.items():
+            storage.link_need(db, storage.need_by_reference(db, _org_id(), reference)["id"], lot_id)
     flash(f"Import terminé : {counts['created']} créé(s), {counts['updated']} mis à jour, "
           f"{counts['unchanged']} inchangé(s).", "success")
     return redirect(url_for("employer.needs"))
