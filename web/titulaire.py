@@ -99,8 +99,11 @@ def link_need(lot_id: int):
     """Link one of the titulaire's own needs to its lot, or unlink it."""
     lot_row, _ = _own_lot(lot_id)
     db = get_db()
+    need_id = request.form.get("need_id", type=int)
+    if not need_id:
+        abort(400)
     try:
-        need = storage.get_need(db, request.form.get("need_id", type=int) or 0)
+        need = storage.get_need(db, need_id)
     except storage.NotFound:
         abort(404)
     if not permissions.can_link_need_to_lot(current_user(), need, lot_row):
@@ -192,7 +195,7 @@ def declare(lot_id: int, month: str):
     else:
         shown = _starting_lines(db, contract, lot_id, month)
     if editable:
-        shown = list(shown) + [{} for _ in range(BLANK_ROWS)]
+        shown = list(shown) + [dict.fromkeys(declarations.LINE_INPUTS) for _ in range(BLANK_ROWS)]
     return render_template(
         "titulaire/declaration.html", lot=lot_row, contract=contract, month=month, declaration=current,
         rows=shown, editable=editable, errors=errors, nothing=nothing, fed=fed,

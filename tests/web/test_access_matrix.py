@@ -17,8 +17,10 @@ from web.db import get_db
 from web_helpers import enter
 
 ROLE_ORG = {"cre": "S1", "employer": "E14", "buyer": "B1", "admin": None}
-OTHER_ORG = {"cre": "S2", "employer": "E01", "buyer": "B2"}
-OWNER_OF_BLUEPRINT = {"cre": "cre", "employer": "employer", "buyer": "buyer", "admin": "admin"}
+OTHER_ORG = {"cre": "S2", "employer": "E01", "buyer": "B2", "titulaire": "E01"}
+# The titulaire space belongs to employers (those a lot is awarded to).
+OWNER_OF_BLUEPRINT = {"cre": "cre", "employer": "employer", "buyer": "buyer", "admin": "admin",
+                      "titulaire": "employer"}
 ANY_USER = {"auth.account", "auth.logout"}
 PUBLIC = {"auth.login", "auth.invitation", "home.index"}
 
@@ -60,10 +62,20 @@ def objects(app):
         lot = storage.list_lots(db, contract["id"])[0]
         entry = storage.list_entries(db, contract["id"])[0]
         user = storage.list_users(db)[0]
+        # E14 becomes the lot's titulaire; its need linked to the lot and the S1 person hired on it prepare a
+        # clause participant of S1 (the CRE confirms its eligibility).
+        storage.award_lot(db, lot["id"], "E14")
+        storage.link_need(db, need["id"], lot["id"])
+        storage.transition_proposal(db, proposal_id, "embauchee", actor="test")
+        participant = storage.participants_of_proposal(db, proposal_id)[0]
+        declaration = storage.list_declarations(db, lot_id=lot["id"])[0]
+        commitment = storage.list_commitments(db, "B1")[0]
         return {
             "params": {"profile_id": profile["id"], "need_id": need["id"], "proposal_id": proposal_id,
                        "contract_id": contract["id"], "lot_id": lot["id"], "entry_id": entry["id"],
-                       "user_id": user["id"]},
+                       "user_id": user["id"], "participant_id": participant["id"],
+                       "declaration_id": declaration["id"], "commitment_id": commitment["id"],
+                       "month": declaration["month"]},
             "markers": [profile["reference"], f"{profile['first_name']} <"],
         }
 
@@ -108,8 +120,8 @@ def test_route_by_role(app, objects, endpoint, method):
 
 @pytest.mark.parametrize("endpoint, method", OBJECT_ROUTES)
 def test_other_organisations_objects_are_404(app, objects, endpoint, method):
-    role = endpoint.split(".")[0]
-    client = enter(app.test_client(), role, OTHER_ORG[role])
+    space = endpoint.split(".")[0]
+    client = enter(app.test_client(), OWNER_OF_BLUEPRINT[space], OTHER_ORG[space])
     response = _call(client, method, _url(app, endpoint, objects["params"]))
     assert response.status_code == 404
     _no_leak(response, objects["markers"])
