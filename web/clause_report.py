@@ -105,7 +105,7 @@ PARTICIPANT_HEADERS = ("Lot(s)", "Référence du participant", "Catégorie d'él
 
 
 def _participant_cells(row: ParticipantRow) -> list[Any]:
-    return [", ".join(map(str, row.lots)), row.reference, row.category, " ; ".join(row.modalities),
+    return [", ".join(map(str, row.lots)), row.reference, row.category, ", ".join(row.modalities),
             float(row.declared), float(row.counted), row.exit_situation]
 
 
@@ -117,7 +117,7 @@ def participants_csv(report: Report) -> str:
     writer.writerow(PARTICIPANT_HEADERS)
     for row in report.sections[0].participants:
         cells = _participant_cells(row)
-        cells[4:6] = [f"{row.declared:g}".replace(".", ","), f"{row.counted:g}".replace(".", ",")]
+        cells[4:6] = [_fr_hours(row.declared), _fr_hours(row.counted)]
         writer.writerow(cells)
     return out.getvalue()
 
@@ -216,6 +216,12 @@ def _widths(sheet, widths: list[int]) -> None:
 
     for i, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = width
+
+
+def _fr_hours(value: Decimal) -> str:
+    """240 → "240", 37.5 → "37,5" (French spreadsheets read the comma as the decimal mark)."""
+    text = f"{value.normalize():f}" if value == value.to_integral_value() else f"{value:f}".rstrip("0")
+    return text.replace(".", ",")
 
 
 def _fr_date(value: str) -> str:
