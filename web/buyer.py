@@ -430,7 +430,7 @@ def calibrate():
         return render_template("buyer/calibration.html", values=values, errors={}, answer=None, presets=presets)
     values = request.form.to_dict()
     site, site_errors = validation.clean_site(values)
-    data, errors = validation.clean_calibration({**values, "location": site}, percent=True)
+    data, errors = validation.clean_calibration({**values, "location": site}, from_form=True)
     if site_errors:
         errors.pop("location", None)
         errors.update(site_errors)

@@ -419,16 +419,17 @@ def _share(c: "_Cleaner", name: str, label: str, percent: bool) -> None:
         c.data[name] = c.data[name] / 100
 
 
-def clean_calibration(raw: Mapping[str, Any], *, percent: bool = False) -> tuple[dict[str, Any], Errors]:
+def clean_calibration(raw: Mapping[str, Any], *, from_form: bool = False) -> tuple[dict[str, Any], Errors]:
     """A planned contract to calibrate: trades, site (lat, lon), radius, the clause's figures, dates.
 
-    Shares and rates may be fractions (0.5) or percentages (50) — always
-    percentages with ``percent`` (the page's fields); dates AAAA-MM-JJ or
-    AAAA-MM (the first or last day of the month).
+    Shares and rates may be fractions (0.5) or percentages (50); dates
+    AAAA-MM-JJ or AAAA-MM (the first or last day of the month). ``from_form``:
+    the page's fields, trades one per line and shares always in percent.
     """
     c = _Cleaner(raw, False)
+    percent = from_form
     trades = raw.get("trades")
-    if isinstance(trades, str):
+    if from_form and isinstance(trades, str):
         trades = [t.strip() for t in re.split(r"[\n;]", trades)]
     if not isinstance(trades, list) or not all(isinstance(t, str) for t in trades):
         c.errors["trades"] = "Métiers : une liste de textes (ou de codes ROME) est attendue."
