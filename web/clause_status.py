@@ -64,6 +64,8 @@ class ContractStatus:
                 state = "rejetée"
             elif month in late:
                 state = "manquante"
+            elif declaration:
+                state = "brouillon"
             else:
                 state = "à déclarer"
             rows.append((month, state, declaration))

@@ -189,7 +189,7 @@ def declare(lot_id: int, month: str):
                       "success")
                 return redirect(url_for("titulaire.lot", lot_id=lot_id) if action == "envoyer"
                                 else url_for("titulaire.declare", lot_id=lot_id, month=month))
-        shown = rows
+        shown = [row for row in rows if any(v not in (None, "") for v in row.values())]
     elif current is not None:
         shown = storage.declaration_lines(db, current["id"])
     else:
