@@ -224,18 +224,27 @@ def get_participant(db: sqlite_utils.Database, participant_id: int) -> dict[str,
     return get_row(db, "participants", participant_id)
 
 
-def participants_from_hires(db: sqlite_utils.Database, contract_id: int) -> dict[str, dict[str, Any]]:
-    """Participants of a contract prepared from a hire through Passerelle, by reference."""
-    rows = select(db, "participants", "SELECT * FROM participants WHERE contract_id = ? AND proposal_id IS NOT NULL "
-                  "ORDER BY id", [contract_id])
+_HIRED = ("FROM participants JOIN proposals ON proposals.id = participants.proposal_id "
+          "JOIN needs ON needs.id = proposals.need_id WHERE participants.contract_id = ? ")
+
+
+def participants_from_hires(db: sqlite_utils.Database, contract_id: int, *,
+                            employer_id: str | None = None) -> dict[str, dict[str, Any]]:
+    """Participants of a contract prepared from a hire through Passerelle, by reference; ``employer_id``:
+    only those the employer hired (a titulaire never sees another titulaire's hires)."""
+    sql = "SELECT participants.* " + _HIRED + ("AND needs.employer_id = ? " if employer_id else "")
+    rows = select(db, "participants", sql + "ORDER BY participants.id",
+                  [contract_id, employer_id] if employer_id else [contract_id])
     return {r["reference"]: r for r in rows}
 
 
-def hired_first_names(db: sqlite_utils.Database, contract_id: int) -> dict[str, str]:
-    """First names of the people behind the hire-prepared participants of a contract, for their employer
-    (the titulaire, who hired them): only while the person's agreement holds."""
-    rows = db.query("SELECT participants.reference AS reference, profiles.first_name AS first_name FROM participants "
-                    "JOIN profiles ON profiles.id = participants.profile_id WHERE participants.contract_id = ? "
-                    "AND participants.proposal_id IS NOT NULL AND profiles.consent_at IS NOT NULL "
-                    "AND profiles.anonymised_at IS NULL", [contract_id])
+def hired_first_names(db: sqlite_utils.Database, contract_id: int, employer_id: str) -> dict[str, str]:
+    """First names of the people an employer hired through Passerelle on a contract, for that employer
+    (who hired them): only while the person's agreement holds."""
+    rows = db.query(
+        "SELECT participants.reference AS reference, profiles.first_name AS first_name FROM participants "
+        "JOIN proposals ON proposals.id = participants.proposal_id JOIN needs ON needs.id = proposals.need_id "
+        "JOIN profiles ON profiles.id = participants.profile_id WHERE participants.contract_id = ? "
+        "AND needs.employer_id = ? AND profiles.consent_at IS NOT NULL AND profiles.anonymised_at IS NULL",
+        [contract_id, employer_id])
     return {r["reference"]: r["first_name"] for r in rows}

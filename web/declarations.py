@@ -215,7 +215,7 @@ def import_csv(db, titulaire_id: str, contract: Mapping[str, Any], rows: list[di
     for data in rows:
         by_declaration.setdefault((data["lot_id"], data["month"]), []).append(data)
     with storage.transaction(db):
-        fed = storage.participants_from_hires(db, contract["id"])
+        fed = storage.participants_from_hires(db, contract["id"], employer_id=titulaire_id)
         for (lot_id, month), lines in by_declaration.items():
             lot = storage.get_lot(db, lot_id)
             if lot.get("titulaire_id") != titulaire_id:

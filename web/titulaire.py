@@ -77,7 +77,8 @@ def lot(lot_id: int):
         curve=clauses.cumulative_curve(f, contract), statuses=storage.DECLARATION_STATUSES,
         linked=[n for n in own_needs if n.get("lot_id") == lot_id],
         linkable=[n for n in own_needs if n.get("lot_id") != lot_id and n["status"] == "ouvert"],
-        hires=storage.participants_from_hires(db, contract["id"]), first_names=storage.hired_first_names(db, contract["id"]),
+        hires=storage.participants_from_hires(db, contract["id"], employer_id=_org_id()),
+        first_names=storage.hired_first_names(db, contract["id"], _org_id()),
         not_counted=_titulaire_reasons(f), label=clause_links.lot_label)
 
 
@@ -158,7 +159,7 @@ def declare(lot_id: int, month: str):
         return redirect(url_for("titulaire.lot", lot_id=lot_id))
     current = storage.declaration_for(db, lot_id, month)
     editable = current is None or permissions.can_edit_declaration(current_user(), current)
-    fed = storage.participants_from_hires(db, contract["id"])
+    fed = storage.participants_from_hires(db, contract["id"], employer_id=_org_id())
     errors: list[str] = []
     nothing = False
     if request.method == "POST":
@@ -199,7 +200,7 @@ def declare(lot_id: int, month: str):
     return render_template(
         "titulaire/declaration.html", lot=lot_row, contract=contract, month=month, declaration=current,
         rows=shown, editable=editable, errors=errors, nothing=nothing, fed=fed,
-        first_names=storage.hired_first_names(db, contract["id"]),
+        first_names=storage.hired_first_names(db, contract["id"], _org_id()),
         events=storage.declaration_events(db, current["id"]) if current else [],
         statuses=storage.DECLARATION_STATUSES, modalities=clauses.MODALITIES,
         categories=eligibility.CATEGORIES, exits=clauses.EXIT_SITUATIONS,

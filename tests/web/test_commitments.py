@@ -42,8 +42,10 @@ def test_a_commitment_is_followed_from_pmsmp_hires_and_internships(time_machine,
     propose(db, "N025", "E12", "ACI-MTR-0001", workflow.PMSMP, workflow.HIRED)    # a PMSMP, then a hire
     propose(db, "N026", "E12", "ACI-MTR-0002", workflow.PMSMP)                     # a PMSMP
     propose(db, "N026", "E12", "ACI-MTR-0003", workflow.SEEN, workflow.INTERVIEW)
-    storage.create_need(db, {"employer_id": "E12", "reference": "T-STAGE", "title": "Stagiaire atelier vélo",
-                             "contract": "stage"})
+    e12 = enter(app.test_client(), "employer", "E12")
+    posted = e12.post("/employeur/besoins/nouveau", data={"reference": "T-STAGE", "title": "Stagiaire atelier vélo",
+                                                          "contract": "stage", "action": "enregistrer"})
+    assert posted.status_code == 302
     propose(db, "T-STAGE", "E12", "ACI-MTR-0004", workflow.HIRED)                  # an internship, not a hire
     after = storage.supplier_activity(db, "E12", 2026)
     assert after["pmsmp"] - before["pmsmp"] == 2

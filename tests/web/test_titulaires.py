@@ -550,3 +550,22 @@ def test_the_ledger_export_reimports_unchanged(app, db, reference, buyer_id):
     assert f"0 ligne(s) créée(s), 0 corrigée(s), {len(before.evaluations)} inchangée(s)" in done
     after = contract_status(db, contract)
     assert after.total.counted == before.total.counted and after.participants == before.participants
+
+
+def test_a_titulaire_never_sees_another_titulaires_hires_on_the_same_contract(clock, app, db, e01, fresh):
+    contract, lot = fresh
+    other_id = storage.save_lot(db, {"contract_id": contract["id"], "number": 2, "title": "Lot bis", "clause_mode": "fixe",
+                                     "fixed_hours": 100, "required_hours": 100})
+    storage.award_lot(db, other_id, "E03")
+    need_id = storage.create_need(db, {"employer_id": "E03", "reference": "T13-B", "title": "Agent de propreté",
+                                       "contract": "CDI"})
+    storage.link_need(db, need_id, other_id)
+    proposal_id = hire(db, storage.get_need(db, need_id), "ACI-MTR-0001", workflow.HIRED)
+    reference = storage.participants_of_proposal(db, proposal_id)[0]["reference"]
+    first_name = storage.profile_by_reference(db, "ACI-MTR-0001")["first_name"]
+    mine = e01.get(f"/employeur/marches/lots/{lot['id']}").get_data(as_text=True)
+    form = e01.get(f"/employeur/marches/lots/{lot['id']}/mois/2026-06").get_data(as_text=True)
+    assert reference not in mine and reference not in form and f"— {first_name}" not in mine
+    e03 = enter(app.test_client(), "employer", "E03")
+    theirs = e03.get(f"/employeur/marches/lots/{other_id}").get_data(as_text=True)
+    assert f"{reference} — {first_name}" in theirs
