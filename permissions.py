@@ -139,10 +139,12 @@ def can_link_need_to_lot(user: User | None, need: Row, lot: Row) -> bool:
 
 
 def can_view_declaration(user: User | None, declaration: Row) -> bool:
-    """A monthly declaration (``titulaire_id`` and ``buyer_id`` joined): its titulaire and the buyer."""
+    """A monthly declaration (``titulaire_id`` and ``buyer_id`` joined): its titulaire, and the buyer
+    once it has been sent (a draft is the titulaire's work in progress)."""
     if _is(user, "employer"):
         return bool(declaration.get("titulaire_id")) and declaration.get("titulaire_id") == user["org_id"]
-    return _is(user, "buyer") and declaration.get("buyer_id") == user["org_id"]
+    return (_is(user, "buyer") and declaration.get("buyer_id") == user["org_id"]
+            and declaration.get("status") != "brouillon")
 
 
 def can_edit_declaration(user: User | None, declaration: Row) -> bool:

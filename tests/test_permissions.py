@@ -141,11 +141,14 @@ def test_a_declaration_is_seen_by_its_titulaire_and_decided_by_its_buyer(user, v
     assert permissions.can_decide_declaration(user, DECL) is decide
 
 
-@pytest.mark.parametrize("status, titulaire_edits, buyer_decides", [
-    ("brouillon", True, False), ("soumise", False, True), ("validee", False, False), ("rejetee", True, False),
+@pytest.mark.parametrize("status, titulaire_edits, buyer_sees, buyer_decides", [
+    ("brouillon", True, False, False), ("soumise", False, True, True), ("validee", False, True, False),
+    ("rejetee", True, True, False),
 ])
-def test_who_acts_on_a_declaration_depends_on_its_state(status, titulaire_edits, buyer_decides):
+def test_who_acts_on_a_declaration_depends_on_its_state(status, titulaire_edits, buyer_sees, buyer_decides):
     declaration = {**DECL, "status": status}
+    assert permissions.can_view_declaration(BUYER_B1, declaration) is buyer_sees
+    assert permissions.can_view_declaration(EMP_E1, declaration) is True
     assert permissions.can_edit_declaration(EMP_E1, declaration) is titulaire_edits
     assert permissions.can_edit_declaration(EMP_E2, declaration) is False
     assert permissions.can_edit_declaration(BUYER_B1, declaration) is False

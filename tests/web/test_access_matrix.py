@@ -68,7 +68,7 @@ def objects(app):
         storage.link_need(db, need["id"], lot["id"])
         storage.transition_proposal(db, proposal_id, "embauchee", actor="test")
         participant = storage.participants_of_proposal(db, proposal_id)[0]
-        declaration = storage.list_declarations(db, lot_id=lot["id"])[0]
+        declaration = storage.list_declarations(db, lot_id=lot["id"], status="soumise")[0]
         commitment = storage.list_commitments(db, "B1")[0]
         return {
             "params": {"profile_id": profile["id"], "need_id": need["id"], "proposal_id": proposal_id,
