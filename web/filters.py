@@ -1,19 +1,31 @@
-"""Jinja filters: French date display."""
+"""Jinja filters: French dates in Paris time, French numbers."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+# Moments are stored in UTC; people read them in the time of the office they work in.
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def paris_time(value: str) -> datetime:
+    """A stored ISO moment ("2026-11-22T13:47:00+00:00") in Paris time; a moment without an offset is UTC."""
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(PARIS)
+
 
 def date_fr(value: str | None, with_time: bool = False) -> str:
-    """"2027-01-11" -> "11/01/2027"; with_time: "2026-11-22T13:47:00+00:00" -> "22/11/2026 13:47"."""
+    """"2027-01-11" -> "11/01/2027"; a moment is shown in Paris time: "2026-11-22T13:47:00+00:00" ->
+    "22/11/2026" or, ``with_time``, "22/11/2026 14:47" (the day itself may change: 23:30 UTC is the next day)."""
     if not value:
         return ""
     try:
-        if with_time and "T" in value:
-            moment = datetime.fromisoformat(value)
-            return moment.strftime("%d/%m/%Y %H:%M")
+        if "T" in value:
+            return paris_time(value).strftime("%d/%m/%Y %H:%M" if with_time else "%d/%m/%Y")
         return date.fromisoformat(value[:10]).strftime("%d/%m/%Y")
     except ValueError:
         return value
