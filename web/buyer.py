@@ -10,10 +10,9 @@ import clauses
 import eligibility
 import permissions
 import storage
-import workflow
 
 from . import calibration, clause_links, clause_report, csvio, declarations, validation
-from .clause_status import (LEDGER_COLUMNS, LEDGER_EXPORT_ONLY, contract_status, import_ledger, ledger_csv,
+from .clause_status import (LEDGER_COLUMNS, contract_status, import_ledger, ledger_csv,
                             parse_ledger, pools)
 from .db import get_db
 from .auth import audit

@@ -139,9 +139,15 @@ def reject(db, declaration: Mapping[str, Any], reason: str, *, actor: str) -> No
                                    action="rejet", reason=reason)
 
 
+def _value(value: Any) -> Any:
+    """An empty text and no value are the same."""
+    return None if value == "" else value
+
+
 def _changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """The line's fields ``after`` changes: {field: [before, after]}."""
     return {k: [before.get(k), after.get(k)] for k in LINE_INPUTS
-            if k in after and (before.get(k) if before.get(k) != "" else None) != (after.get(k) if after.get(k) != "" else None)}
+            if k in after and _value(before.get(k)) != _value(after.get(k))}
 
 
 def validate(db, declaration: Mapping[str, Any], *, actor: str,
@@ -342,16 +348,16 @@ def confirm_eligibility(db, participant: Mapping[str, Any], profile: Mapping[str
         return
     if category not in (profile.get("eligibility") or []):
         raise DeclarationError("Catégorie : choisissez une catégorie d'éligibilité de la personne.")
-    data, errors = validation.clean_entry({"month": "2000-01", "hours": 1, "modality": "formation",
-                                           "participant_reference": "XX", "proof_date": proof_date})
-    if errors.get("proof_date") or not data.get("proof_date"):
-        raise DeclarationError("Date du justificatif : date attendue (AAAA-MM-JJ).")
-    if data["proof_date"] > date.today().isoformat():
+    try:
+        proof = date.fromisoformat((proof_date or "").strip())
+    except ValueError:
+        raise DeclarationError("Date du justificatif : date attendue (AAAA-MM-JJ).") from None
+    if proof > _today():
         raise DeclarationError("Date du justificatif : elle ne peut pas être dans le futur.")
     stamp = storage.now()
     storage.update_participant(db, participant["id"], {
         "category": category, "proof_kind": f"justificatif conservé par {structure_name}"[:200],
-        "proof_date": data["proof_date"], "eligibility_consent_at": stamp, "confirmed_by": actor,
+        "proof_date": proof.isoformat(), "eligibility_consent_at": stamp, "confirmed_by": actor,
         "confirmed_at": stamp})
 
 

@@ -9,7 +9,6 @@ category that an SIAE transmitted to the buyer.
 """
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for

@@ -14,7 +14,7 @@ import eligibility
 import storage
 import workflow
 from web.clause_status import contract_status
-from web.declarations import prepare_line_for_hire, send_reminders
+from web.declarations import send_reminders
 from web_helpers import api_client, enter
 
 B1_NAME = "Ville de Montreuil — direction de la commande publique"
@@ -569,3 +569,18 @@ def test_a_titulaire_never_sees_another_titulaires_hires_on_the_same_contract(cl
     e03 = enter(app.test_client(), "employer", "E03")
     theirs = e03.get(f"/employeur/marches/lots/{other_id}").get_data(as_text=True)
     assert f"{reference} — {first_name}" in theirs
+
+
+@pytest.mark.parametrize("proof_date, message", [
+    ("", "Date du justificatif : date attendue"), ("02/05/2026", "Date du justificatif : date attendue"),
+    ("2026-07-01", "elle ne peut pas être dans le futur"),
+])
+def test_the_cre_gives_a_real_proof_date(clock, app, db, fresh, linked_need, proof_date, message):
+    proposal_id = hire(db, linked_need, "ACI-MTR-0001", workflow.HIRED)
+    [participant] = storage.participants_of_proposal(db, proposal_id)
+    category = storage.profile_by_reference(db, "ACI-MTR-0001")["eligibility"][0]
+    cre = enter(app.test_client(), "cre", "S1")
+    page = cre.post(f"/cre/propositions/{proposal_id}/clause/{participant['id']}",
+                    data={"category": category, "consent": "oui", "proof_date": proof_date}, follow_redirects=True)
+    assert message in page.get_data(as_text=True)
+    assert storage.get_participant(db, participant["id"])["category"] is None
