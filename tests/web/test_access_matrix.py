@@ -22,7 +22,8 @@ OTHER_ORG = {"cre": "S2", "employer": "E01", "buyer": "B2", "titulaire": "E01"}
 OWNER_OF_BLUEPRINT = {"cre": "cre", "employer": "employer", "buyer": "buyer", "admin": "admin",
                       "titulaire": "employer"}
 ANY_USER = {"auth.account", "auth.logout"}
-PUBLIC = {"auth.login", "auth.invitation", "home.index"}
+# Public by design: the accessibility statement and the favicon (tests/web/test_public_pages.py).
+PUBLIC = {"auth.login", "auth.invitation", "home.index", "home.accessibility", "home.favicon"}
 
 
 # Objects a CRE may reach whatever their owner: every employer's needs, every contract's lots.
