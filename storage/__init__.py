@@ -11,7 +11,7 @@ Callers use the package's names (``storage.create_profile``); the modules are
 the code's layout, not an API.
 """
 
-from .base import NotFound, Conflict, now, transaction, iter_table
+from .base import NotFound, Conflict, StaleVersion, now, transaction, iter_table
 from .schema import SCHEMA_VERSION, BUSY_TIMEOUT_MS, connect, schema_version, init_schema
 from .organisations import ORGANISATION_KINDS, upsert_organisation, get_organisation, list_organisations
 from .records import last_profile_change, profile_changes_since
@@ -108,6 +108,7 @@ from .accounts import (
     user_by_invitation,
     list_users,
     update_user,
+    change_password,
     create_token,
     token_owner,
     list_tokens,
@@ -115,11 +116,24 @@ from .accounts import (
     audit,
     audit_entries,
 )
+from .sessions import (
+    create_session,
+    session_user,
+    revoke_session,
+    revoke_sessions,
+    reserve_login_attempt,
+    login_succeeded,
+    failures_in_a_row,
+    account_failures_since,
+    known_address,
+)
+from .backup import BackupError, backup_database, check_backup, hold_serving_lock, restore_database
 from .person import person_export, anonymise_profile
 from .rome import ROME_TABLES, replace_rome, rome_version, rome_rows
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
+    "BackupError",
     "Conflict",
     "DECLARATION_DRAFT",
     "DECLARATION_REJECTED",
@@ -135,6 +149,8 @@ __all__ = [
     "ROLE_ORG_KIND",
     "ROME_TABLES",
     "SCHEMA_VERSION",
+    "StaleVersion",
+    "account_failures_since",
     "add_declaration_event",
     "add_declaration_line",
     "add_proposal_note",
@@ -142,6 +158,9 @@ __all__ = [
     "audit",
     "audit_entries",
     "award_lot",
+    "backup_database",
+    "change_password",
+    "check_backup",
     "connect",
     "contract_by_reference",
     "correct_entry",
@@ -150,6 +169,7 @@ __all__ = [
     "create_need",
     "create_profile",
     "create_proposal",
+    "create_session",
     "create_token",
     "create_user",
     "declaration_events",
@@ -160,6 +180,7 @@ __all__ = [
     "delete_entry",
     "ensure_declaration",
     "entry_history",
+    "failures_in_a_row",
     "find_entry",
     "get_commitment",
     "get_contract",
@@ -174,8 +195,10 @@ __all__ = [
     "get_proposal",
     "get_user",
     "hired_first_names",
+    "hold_serving_lock",
     "init_schema",
     "iter_table",
+    "known_address",
     "last_profile_change",
     "link_need",
     "linked_needs",
@@ -190,6 +213,7 @@ __all__ = [
     "list_proposals",
     "list_tokens",
     "list_users",
+    "login_succeeded",
     "lots_of_titulaire",
     "need_by_reference",
     "now",
@@ -209,6 +233,10 @@ __all__ = [
     "reminders_sent",
     "replace_declaration_lines",
     "replace_rome",
+    "reserve_login_attempt",
+    "restore_database",
+    "revoke_session",
+    "revoke_sessions",
     "revoke_token",
     "rome_rows",
     "rome_version",
@@ -216,6 +244,7 @@ __all__ = [
     "save_lot",
     "save_participant",
     "schema_version",
+    "session_user",
     "set_declaration_status",
     "set_profile_archived",
     "supplier_activity",

@@ -5,19 +5,36 @@ from typing import Any, Iterable, Mapping
 
 import sqlite_utils
 
-from .base import Conflict, NotFound, get_row, now, select, transaction
+from .base import Conflict, NotFound, get_row, select, transaction
 from .records import insert_record, update_record, upsert_records
 
 NEED_STATUSES = {"ouvert": "Ouvert", "pourvu": "Pourvu", "ferme": "Fermé"}
 
 
+def _check_lot(db: sqlite_utils.Database, lot_id: int | None, employer_id: str) -> None:
+    """A need links only to a lot its employer is the titulaire of (the pages and the API choose among
+    the employer's own lots; this is the rule's last line)."""
+    if lot_id is not None and get_row(db, "lots", lot_id).get("titulaire_id") != employer_id:
+        raise Conflict("Ce lot n'est pas attribué à votre entreprise : vous ne pouvez pas y rattacher ce besoin")
+
+
 def create_need(db: sqlite_utils.Database, data: Mapping[str, Any]) -> int:
     with transaction(db):
+        _check_lot(db, data.get("lot_id"), data["employer_id"])
         return insert_record(db, "needs", data, {"status": "ouvert"})
 
 
-def update_need(db: sqlite_utils.Database, need_id: int, data: Mapping[str, Any]) -> None:
-    update_record(db, "needs", need_id, data)
+def update_need(db: sqlite_utils.Database, need_id: int, data: Mapping[str, Any], *,
+                expected_version: int | None = None) -> int:
+    """Change a need; return its new version (``StaleVersion`` if ``expected_version`` is not current).
+
+    ``lot_id`` in ``data`` links the need to that lot (``None`` unlinks it)."""
+    with transaction(db):
+        if data.get("lot_id") is not None:
+            _check_lot(db, data["lot_id"], get_row(db, "needs", need_id)["employer_id"])
+        if "lot_id" in data:
+            data = {**data, "public_contract_unverified": None}
+        return update_record(db, "needs", need_id, data, expected_version=expected_version)
 
 
 # A need's link to a lot is shown only while the need's employer is that lot's titulaire
@@ -51,16 +68,10 @@ def get_need(db: sqlite_utils.Database, need_id: int) -> dict[str, Any]:
     return _linked(rows)[0]
 
 
-def link_need(db: sqlite_utils.Database, need_id: int, lot_id: int | None) -> None:
-    """Link a need to a lot (or unlink it with None). Callers check that the need's employer is the
-    lot's titulaire (``permissions.can_link_need_to_lot``); checked here again, as a Conflict."""
-    with transaction(db):
-        need = get_row(db, "needs", need_id)
-        if lot_id is not None:
-            lot = get_row(db, "lots", lot_id)
-            if lot.get("titulaire_id") != need["employer_id"]:
-                raise Conflict("Ce lot n'est pas attribué à votre entreprise : vous ne pouvez pas y rattacher ce besoin")
-        db["needs"].update(need_id, {"lot_id": lot_id, "public_contract_unverified": None, "updated_at": now()})
+def link_need(db: sqlite_utils.Database, need_id: int, lot_id: int | None) -> int:
+    """Link a need to a lot (or unlink it with None); a new version of the need. Callers check that the
+    need's employer is the lot's titulaire (``permissions.can_link_need_to_lot``); checked here again."""
+    return update_need(db, need_id, {"lot_id": lot_id})
 
 
 def linked_needs(db: sqlite_utils.Database, lot_id: int, *, status: str | None = None) -> list[dict[str, Any]]:

@@ -2,7 +2,8 @@
 
 * A buyer awards a lot to an employer organisation already in Passerelle, or
   creates the titulaire's organisation with the invitation of its first user
-  (through ``auth.invite``, like every invitation).
+  (through ``auth.invite``, like every invitation: the link reaches the invitee
+  only, never the buyer).
 * A need is linked to a lot only by that lot's titulaire, chosen among its own
   lots; where a reference is typed (CSV, API), it is looked up among the
   employer's own lots only, and an unknown or ambiguous one is an error.
@@ -70,7 +71,8 @@ def invite_titulaire(db, lot: Mapping[str, Any], buyer: Mapping[str, Any], *, na
                      contact_name: str, contact_email: str) -> str:
     """Create the titulaire's organisation, invite its first user, award the lot to it: all or nothing.
 
-    Returns the invitation token (shown once, as for every invitation).
+    Returns the invitation token: it reaches the invitee only, like every invitation (``auth.invite``),
+    never the buyer's page.
     """
     with storage.transaction(db):
         org_id = next_employer_id(db)

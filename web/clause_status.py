@@ -4,7 +4,6 @@ Reads the storage, hands plain rows to the pure ``clauses`` module.
 """
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date
@@ -145,18 +144,19 @@ def ledger_csv(status: ContractStatus) -> str:
     ``profile_reference`` is left empty (a buyer never sees Passerelle's references; an empty cell
     leaves a participant's link alone on import).
     """
+    from .csvio import safe_cell, writer
+
     out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(LEDGER_COLUMNS + LEDGER_EXPORT_ONLY)
+    write = writer(out)
+    write.writerow(LEDGER_COLUMNS + LEDGER_EXPORT_ONLY)
     for ev in status.evaluations:
         e = ev.entry
         p = status.participants.get(e["participant_id"]) or {}
-        writer.writerow((e["lot_number"], e["participant_reference"], "", e["month"], f"{ev.declared:g}",
-                         e["modality"], e.get("employer_name") or "", e.get("contract_type") or "",
-                         e.get("contract_start") or "", e.get("contract_end") or "", p.get("category") or "",
-                         p.get("proof_kind") or "", p.get("proof_date") or "", p.get("exit_situation") or "",
-                         f"{ev.counted:g}", " ; ".join(ev.reasons)))
+        write.writerow([safe_cell(v) for v in (
+            e["lot_number"], e["participant_reference"], "", e["month"], f"{ev.declared:g}", e["modality"],
+            e.get("employer_name") or "", e.get("contract_type") or "", e.get("contract_start") or "",
+            e.get("contract_end") or "", p.get("category") or "", p.get("proof_kind") or "",
+            p.get("proof_date") or "", p.get("exit_situation") or "", f"{ev.counted:g}", " ; ".join(ev.reasons))])
     return out.getvalue()
 
 

@@ -295,7 +295,9 @@ def test_the_buyer_invites_a_new_titulaire_whose_user_then_sees_the_lot(app, db,
     bad = buyer.post(url, data={**form, "email": "pas-une-adresse"})
     assert bad.status_code == 400 and "Adresse électronique du contact invalide" in bad.get_data(as_text=True)
     page = buyer.post(url, data=form).get_data(as_text=True)
-    token = re.search(r"/invitation/([\w-]+)", page).group(1)
+    assert "Titulaire créé et lot attribué" in page and "/invitation/" not in page   # the invitee's only
+    printed = app.test_cli_runner().invoke(args=["invitation-link", "--email", "lea@horizon.example"]).output
+    token = re.search(r"/invitation/([\w-]+)", printed).group(1)
     org_id = storage.get_lot(db, lot["id"])["titulaire_id"]
     assert storage.get_organisation(db, org_id)["name"] == "Nettoyage Horizon"
     assert storage.get_organisation(db, org_id)["created_by"] == "B1"
@@ -308,17 +310,19 @@ def test_the_buyer_invites_a_new_titulaire_whose_user_then_sees_the_lot(app, db,
 
 
 def test_a_database_from_before_links_typed_references_only_for_the_titulaire(app, db):
-    """Schema 2 to 3: titulaire names become organisations, typed contract references are checked."""
+    """Schema 3 to 4: titulaire names become organisations, typed contract references are checked."""
     lot, contract = lot_of(db, "2026-MTR-031")
     n5, n1 = storage.need_by_reference(db, "E03", "N005"), storage.need_by_reference(db, "E01", "N001")
     n28 = storage.need_by_reference(db, "E14", "N028")
-    db.execute("UPDATE lots SET titulaire_id = NULL")
     db.execute("UPDATE lots SET titulaire = 'les jardiniers  du plateau de saclay' WHERE id = ?",
                [lot_of(db, "2025-SSDH-042", buyer_id="B2")[0]["id"]])
-    db.execute("UPDATE needs SET lot_id = NULL")
     for need, text in ((n5, "2026-MTR-031"), (n1, "2026-MTR-017"), (n28, "2026-MTR-031")):
         db.execute("UPDATE needs SET public_contract = ? WHERE id = ?", [text, need["id"]])
-    db.execute("PRAGMA user_version = 2")
+    # The columns of titulaires and links did not exist: the database is as an earlier release left it.
+    db.execute("DROP INDEX IF EXISTS idx_lots_titulaire_id")
+    for table, column in (("lots", "titulaire_id"), ("needs", "lot_id"), ("needs", "public_contract_unverified")):
+        db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    db.execute("PRAGMA user_version = 3")
     db.conn.commit()
     migrated = storage.connect(app.config["DATABASE"])
     assert storage.get_lot(migrated, lot["id"])["titulaire_id"] == "E03"               # exact name
