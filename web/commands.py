@@ -1,7 +1,7 @@
 """``flask --app app …`` commands: thin wrappers turning errors into one French line."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -14,6 +14,7 @@ import storage
 from .auth import (MAX_TOKEN_VALIDITY_DAYS, TOKEN_VALIDITY_DAYS, create_api_token, invite, password_problem,
                    renew_invitation)
 from .db import get_db
+from .declarations import send_reminders
 from .demo import load_demo
 from .engine import engine
 
@@ -178,20 +179,16 @@ def import_rome_command(directory: str) -> None:
 @with_appcontext
 def clause_reminders_command(on: str | None) -> None:
     """Liste les mois non déclarés au 10 du mois suivant, par titulaire (rappels à envoyer)."""
-    from datetime import date
-
-    from .declarations import send_reminders
-
     try:
         today = date.fromisoformat(on) if on else None
     except ValueError:
         raise click.ClickException(f"Date invalide : {on} (format AAAA-MM-JJ).") from None
     db = get_db()
     due = send_reminders(db, today=today, notify=notifier())
-    users = {u["org_id"]: [] for u in storage.list_users(db)}
+    users: dict[str, list[str]] = {}
     for u in storage.list_users(db):
         if u["role"] == "employer" and u["active"]:
-            users[u["org_id"]].append(u["email"])
+            users.setdefault(u["org_id"], []).append(u["email"])
     for r in due:
         click.echo(f"{r.lot['titulaire']} ({', '.join(users.get(r.titulaire_id) or ['aucun compte'])}) : "
                    f"{r.contract['reference']} lot {r.lot['number']}, mois manquants {', '.join(r.months)}")
@@ -199,7 +196,8 @@ def clause_reminders_command(on: str | None) -> None:
 
 
 def notifier():
-    """The app's notification sender for clause reminders, once notifications exist (issue 12); else None."""
+    """How a clause reminder reaches the titulaire's users: the app's notifications once they exist
+    (issue 12 plugs its sender here); until then None, and the reminders are listed, not recorded."""
     return None
 
 
