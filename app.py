@@ -56,19 +56,21 @@ def create_app(test_config: dict | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
-    from web import (admin, api, auth, buyer, commands, cre, db, diagnostic, employer, engine, filters, home,
-                     outreach, pooled)
+    from web import (admin, api, auth, buyer, commands, cre, db, declarations, diagnostic, employer, engine, filters,
+                     home, outreach, pooled, titulaire)
 
     db.init_app(app)
     engine.init_app(app)
     commands.init_app(app)
     filters.init_app(app)
     auth.init_app(app)
+    declarations.init_app(app)
     app.register_blueprint(home.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(cre.bp)
     app.register_blueprint(employer.bp)
+    app.register_blueprint(titulaire.bp)
     app.register_blueprint(buyer.bp)
     pooled.init_app(app)
     app.register_blueprint(outreach.bp)

@@ -13,6 +13,11 @@ member employers. Its proposals carry ``carrier_id`` and ``member_ids``: the
 carrier's CRE sees them as the employer would and answers them (the carrier
 hires); each member sees them as an employer may, never more, and does not
 answer; the proposing structure keeps its own view, but only the carrier hires.
+Titulaires (issue 13): a lot is awarded to an employer organisation
+(``lots.titulaire_id``). Its users see that lot, declare its hours month by
+month and link their own needs to it; the buyer holding the contract
+validates, corrects or rejects each declaration. Nobody else links a need to a
+lot, whatever they type.
 """
 from __future__ import annotations
 
@@ -26,8 +31,18 @@ __all__ = [
     "can_answer_proposal",
     "can_carry_pooled_need",
     "can_edit_drafted_need",
+    "can_award_lot",
+    "can_calibrate_clause",
+    "can_confirm_clause_eligibility",
+    "can_decide_declaration",
+    "can_edit_declaration",
+    "can_link_need_to_lot",
+    "can_manage_commitment",
+    "can_view_declaration",
+    "is_titulaire",
     "can_edit_need",
     "can_edit_network_employer",
+    "can_link_pooled_share_to_lot",
     "can_manage_pooled_need",
     "can_edit_profile",
     "can_follow_proposal",
@@ -105,6 +120,12 @@ def can_view_pooled_need(user: User | None, pooled: Row) -> bool:
 
 def is_pooled_member(user: User | None, pooled: Row) -> bool:
     return _is(user, "employer") and user["org_id"] in (pooled.get("member_ids") or ())
+
+
+def can_link_pooled_share_to_lot(user: User | None, pooled: Row, lot: Row) -> bool:
+    """A member links its share of a pooled need to a lot it is the titulaire of (its hours of mise à
+    disposition then serve that lot's clause): never someone else's lot, never another member's share."""
+    return is_pooled_member(user, pooled) and is_titulaire(user, lot)
 
 
 def can_manage_pooled_need(user: User | None, pooled: Row) -> bool:
@@ -202,3 +223,53 @@ TERRITORY_ROLES: frozenset[str] = frozenset({"cre", "direction", "buyer"})
 
 def can_view_territory(user: User | None) -> bool:
     return bool(user) and user.get("role") in TERRITORY_ROLES and bool(user.get("org_id"))
+def can_award_lot(user: User | None, contract: Row) -> bool:
+    """Choosing or inviting a lot's titulaire: the buyer holding the contract."""
+    return can_view_contract(user, contract)
+
+
+def is_titulaire(user: User | None, lot: Row) -> bool:
+    """The users of the organisation a lot is awarded to: they see the lot and declare its hours."""
+    return _is(user, "employer") and bool(lot.get("titulaire_id")) and lot.get("titulaire_id") == user["org_id"]
+
+
+def can_link_need_to_lot(user: User | None, need: Row, lot: Row) -> bool:
+    """Only a lot's titulaire links a need to it, and only its own need."""
+    return can_edit_need(user, need) and is_titulaire(user, lot)
+
+
+def can_view_declaration(user: User | None, declaration: Row) -> bool:
+    """A monthly declaration (``titulaire_id`` and ``buyer_id`` joined): its titulaire, and the buyer
+    once it has been sent (a draft is the titulaire's work in progress)."""
+    if _is(user, "employer"):
+        return bool(declaration.get("titulaire_id")) and declaration.get("titulaire_id") == user["org_id"]
+    return (_is(user, "buyer") and declaration.get("buyer_id") == user["org_id"]
+            and declaration.get("status") != "brouillon")
+
+
+def can_edit_declaration(user: User | None, declaration: Row) -> bool:
+    """The titulaire changes a declaration while it is a draft or after a rejection, never once sent."""
+    return (_is(user, "employer") and can_view_declaration(user, declaration)
+            and declaration.get("status") in ("brouillon", "rejetee"))
+
+
+def can_decide_declaration(user: User | None, declaration: Row) -> bool:
+    """Validating, correcting or rejecting a sent declaration: the buyer (purchasing team or facilitateur)."""
+    return (_is(user, "buyer") and declaration.get("buyer_id") == user["org_id"]
+            and declaration.get("status") == "soumise")
+
+
+def can_confirm_clause_eligibility(user: User | None, participant: Row) -> bool:
+    """Transmitting a hired person's eligibility category to the buyer: the CRE of the structure that
+    proposed the person (it keeps the proof), and only for a participant prepared from its proposal."""
+    return _is(user, "cre") and bool(participant.get("siae_id")) and participant.get("siae_id") == user["org_id"]
+
+
+def can_manage_commitment(user: User | None, commitment: Row) -> bool:
+    """A supplier's yearly commitments: the buyer that recorded them."""
+    return _is(user, "buyer") and commitment.get("buyer_id") == user["org_id"]
+
+
+def can_calibrate_clause(user: User | None) -> bool:
+    """Calibrating a clause before the tender (aggregated counts only): buyers."""
+    return _is(user, "buyer")

@@ -45,8 +45,9 @@ REFUSAL_REASONS: Final[dict[str, str]] = {
     "autre": "Autre",
 }
 
+# "stage": an internship; a buyer's supplier commitments count hires on such needs as internships.
 CONTRACTS: Final[tuple[str, ...]] = (
-    "CDI", "CDD", "CDDI", "intérim", "contrat de professionnalisation", "apprentissage", "PMSMP",
+    "CDI", "CDD", "CDDI", "intérim", "contrat de professionnalisation", "apprentissage", "PMSMP", "stage",
 )
 
 # Forward moves only, with shortcuts (an employer may hire straight after an

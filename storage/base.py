@@ -22,9 +22,10 @@ JSON_COLUMNS: dict[str, tuple[str, ...]] = {
     "ledger_versions": ("data",),
     "needs": ("skills", "skill_map"),
     "proposals": ("explanation",),
+    "declaration_events": ("changes",),
 }
 # JSON columns holding an object (decoded to {} when empty); the others hold lists.
-_JSON_OBJECTS = {"explanation", "data"}
+_JSON_OBJECTS = {"explanation", "data", "changes"}
 
 
 class NotFound(LookupError):

@@ -109,7 +109,7 @@ def participants_by_id(db: sqlite_utils.Database, ids: Iterable[int]) -> dict[in
 
 
 _ENTRY_FIELDS = ("lot_id", "participant_id", "month", "hours", "modality", "employer_name", "contract_type",
-                 "contract_start", "contract_end")
+                 "contract_start", "contract_end", "declaration_id")
 
 
 def _entry_version(db: sqlite_utils.Database, entry_id: int, action: str, actor: str) -> None:
@@ -185,3 +185,90 @@ def find_entry(db: sqlite_utils.Database, lot_id: int, participant_id: int, mont
     rows = select(db, "ledger_entries", "SELECT * FROM ledger_entries WHERE lot_id = ? AND participant_id = ? "
                  "AND month = ? AND modality = ? ORDER BY id", [lot_id, participant_id, month, modality])
     return rows[0] if rows else None
+
+
+# -- titulaires: the employer organisation a lot is awarded to ---------------------
+def award_lot(db: sqlite_utils.Database, lot_id: int, titulaire_id: str) -> int:
+    """Award a lot to an employer organisation; return how many needs of a former titulaire lost their link.
+
+    The lot's ``titulaire`` name follows the organisation's. Needs linked to the
+    lot by another company (a former titulaire) are unlinked in the same
+    transaction: they must never show on another titulaire's lot.
+    """
+    with transaction(db):
+        lot = get_row(db, "lots", lot_id)
+        org = select(db, "organisations", "SELECT * FROM organisations WHERE id = ?", [titulaire_id])
+        if not org or org[0]["kind"] != "employer":
+            raise Conflict(f"Entreprise inconnue : {titulaire_id}")
+        db["lots"].update(lot_id, {"titulaire_id": titulaire_id, "titulaire": org[0]["name"], "updated_at": now(),
+                                   "version": next_version(lot)})
+        cursor = db.execute("UPDATE needs SET lot_id = NULL, version = COALESCE(version, 1) + 1, updated_at = ? "
+                            "WHERE lot_id = ? AND employer_id != ?", [now(), lot["id"], titulaire_id])
+        return cursor.rowcount
+
+
+def lots_of_titulaire(db: sqlite_utils.Database, titulaire_id: str) -> list[dict[str, Any]]:
+    """The lots awarded to an organisation, with their contract and buyer."""
+    sql = ("SELECT lots.*, contracts.reference AS contract_reference, contracts.title AS contract_title, "
+           "contracts.start_date AS start_date, contracts.end_date AS end_date, contracts.buyer_id AS buyer_id, "
+           "organisations.name AS buyer_name FROM lots JOIN contracts ON contracts.id = lots.contract_id "
+           "JOIN organisations ON organisations.id = contracts.buyer_id "
+           "WHERE lots.titulaire_id = ? ORDER BY contracts.start_date, contracts.reference, lots.number")
+    return select(db, "lots", sql, [titulaire_id])
+
+
+def participant_by_profile(db: sqlite_utils.Database, contract_id: int, profile_id: int) -> dict[str, Any] | None:
+    rows = select(db, "participants", "SELECT * FROM participants WHERE contract_id = ? AND profile_id = ? "
+                 "ORDER BY id", [contract_id, profile_id])
+    return rows[0] if rows else None
+
+
+def participants_of_proposal(db: sqlite_utils.Database, proposal_id: int) -> list[dict[str, Any]]:
+    """Clause participants prepared from a hire (or PMSMP, trial) through Passerelle."""
+    sql = ("SELECT participants.*, contracts.reference AS contract_reference, contracts.title AS contract_title, "
+           "contracts.qpv_priority AS qpv_priority FROM participants "
+           "JOIN contracts ON contracts.id = participants.contract_id WHERE participants.proposal_id = ? "
+           "ORDER BY participants.id")
+    return select(db, "participants", sql, [proposal_id])
+
+
+def update_participant(db: sqlite_utils.Database, participant_id: int, data: Mapping[str, Any]) -> None:
+    with transaction(db):
+        get_row(db, "participants", participant_id)
+        db["participants"].update(participant_id, {**encode_row("participants", data), "updated_at": now()})
+
+
+def get_participant(db: sqlite_utils.Database, participant_id: int) -> dict[str, Any]:
+    return get_row(db, "participants", participant_id)
+
+
+_HIRED = ("FROM participants JOIN proposals ON proposals.id = participants.proposal_id "
+          "JOIN needs ON needs.id = proposals.need_id WHERE participants.contract_id = ? ")
+
+
+# The employer a hire works for: the need's employer, or a member of a pooled need the hire is placed with.
+_HIRED_FOR = ("AND (needs.employer_id = ? OR EXISTS (SELECT 1 FROM pooled_assignments "
+              "WHERE pooled_assignments.proposal_id = proposals.id AND pooled_assignments.employer_id = ?)) ")
+
+
+def participants_from_hires(db: sqlite_utils.Database, contract_id: int, *,
+                            employer_id: str | None = None) -> dict[str, dict[str, Any]]:
+    """Participants of a contract prepared from a hire through Passerelle, by reference; ``employer_id``:
+    only those the employer hired, or that a pooled need's carrier placed with it (a titulaire never
+    sees another titulaire's hires)."""
+    sql = "SELECT participants.* " + _HIRED + (_HIRED_FOR if employer_id else "")
+    rows = select(db, "participants", sql + "ORDER BY participants.id",
+                  [contract_id, employer_id, employer_id] if employer_id else [contract_id])
+    return {r["reference"]: r for r in rows}
+
+
+def hired_first_names(db: sqlite_utils.Database, contract_id: int, employer_id: str) -> dict[str, str]:
+    """First names of the people an employer hired through Passerelle on a contract, for that employer
+    (who hired them): only while the person's agreement holds."""
+    rows = db.query(
+        "SELECT participants.reference AS reference, profiles.first_name AS first_name FROM participants "
+        "JOIN proposals ON proposals.id = participants.proposal_id JOIN needs ON needs.id = proposals.need_id "
+        "JOIN profiles ON profiles.id = participants.profile_id WHERE participants.contract_id = ? "
+        + _HIRED_FOR + "AND profiles.consent_at IS NOT NULL AND profiles.anonymised_at IS NULL",
+        [contract_id, employer_id, employer_id])
+    return {r["reference"]: r["first_name"] for r in rows}

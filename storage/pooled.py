@@ -49,9 +49,12 @@ def on_pooled_hours(listener: PooledHoursListener) -> PooledHoursListener:
     return listener
 
 
-def _members_rows(need_id: int, members: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _members_rows(need_id: int, members: Iterable[Mapping[str, Any]],
+                  lots: Mapping[str, int | None] | None = None) -> list[dict[str, Any]]:
+    lots = lots or {}
     return [{"need_id": need_id, "employer_id": m["employer_id"], "rank": i, "positions": m.get("positions"),
-             "hours_per_week": m.get("hours_per_week")} for i, m in enumerate(members)]
+             "hours_per_week": m.get("hours_per_week"), "lot_id": lots.get(m["employer_id"])}
+            for i, m in enumerate(members)]
 
 
 def create_pooled_need(db: sqlite_utils.Database, need: Mapping[str, Any], pooled: Mapping[str, Any],
@@ -67,9 +70,10 @@ def create_pooled_need(db: sqlite_utils.Database, need: Mapping[str, Any], poole
         return need_id
 
 
-def _insert_members(db: sqlite_utils.Database, need_id: int, members: Iterable[Mapping[str, Any]]) -> None:
+def _insert_members(db: sqlite_utils.Database, need_id: int, members: Iterable[Mapping[str, Any]],
+                    lots: Mapping[str, int | None] | None = None) -> None:
     try:
-        db["pooled_members"].insert_all(_members_rows(need_id, members))
+        db["pooled_members"].insert_all(_members_rows(need_id, members, lots))
     except sqlite3.IntegrityError as exc:
         raise Conflict("Un même employeur figure deux fois parmi les membres") from exc
 
@@ -94,8 +98,11 @@ def update_pooled_need(db: sqlite_utils.Database, need_id: int, need: Mapping[st
         update_record(db, "needs", need_id, {k: v for k, v in need.items() if k != "employer_id"},
                       expected_version=expected_version)
         db["pooled_needs"].update(need_id, {**{k: pooled.get(k) for k in _POOLED_FIELDS}, "updated_at": now()})
+        # Each member keeps the lot it linked its share to (the carrier's edit does not touch it).
+        lots = {r["employer_id"]: r["lot_id"] for r in db.query(
+            "SELECT employer_id, lot_id FROM pooled_members WHERE need_id = ?", [need_id])}
         db.execute("DELETE FROM pooled_members WHERE need_id = ?", [need_id])
-        _insert_members(db, need_id, members)
+        _insert_members(db, need_id, members, lots)
 
 
 _POOLED_SELECT = (
@@ -162,6 +169,15 @@ def list_pooled_needs(db: sqlite_utils.Database, *, carrier_id: str | None = Non
                                 f"WHERE {' AND '.join(where)} ORDER BY needs.start_date, needs.id", params)
     pooled = pooled_by_need(db, (n["id"] for n in needs))
     return [{**n, "pooled": pooled[n["id"]]} for n in needs]
+
+
+def link_member_lot(db: sqlite_utils.Database, need_id: int, employer_id: str, lot_id: int | None) -> None:
+    """A member links its share to one of its own lots (or unlinks it): the hours of mise à disposition
+    done at its place then prepare that lot's declaration lines."""
+    with transaction(db):
+        if not db.execute("UPDATE pooled_members SET lot_id = ? WHERE need_id = ? AND employer_id = ?",
+                          [lot_id, need_id, employer_id]).rowcount:
+            raise NotFound(f"pooled_members {need_id}/{employer_id}")
 
 
 # -- hires placed with members ---------------------------------------------------------------------

@@ -21,7 +21,7 @@ import sqlite_utils
 
 from .base import transaction
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Validity given to API tokens created before tokens had an expiry (the default of new ones).
 LEGACY_TOKEN_VALIDITY = timedelta(days=90)
@@ -127,8 +127,11 @@ def _create_all(db: sqlite_utils.Database) -> None:
     _init_rome_tables(db)
     # Columns added after the first release: databases created before get them here.
     ensure_columns(db, "profiles", {"consent_at": str, "consent_by": str, "anonymised_at": str, "rome_code": str})
+    # Version 5: pooled needs, employer networks (and the ROME's NAF tables), needs drafted by a CRE.
     # drafted_by: the structure whose CRE drafted the need with the employer ("besoin pressenti → besoin").
-    ensure_columns(db, "needs", {"rome_code": str, "drafted_by": str})
+    ensure_columns(db, "needs", {"rome_code": str, "lot_id": int, "public_contract_unverified": str,
+                                 "drafted_by": str})
+    ensure_columns(db, "organisations", {"created_by": str})
     _init_pooled_tables(db)
     _init_network_tables(db)
     # Optimistic concurrency: every edit names the version it was read at (see base.check_version).
@@ -194,6 +197,21 @@ def _init_clause_tables(db: sqlite_utils.Database) -> None:
          "changed_at": str},
         pk="id", foreign_keys=[("entry_id", "ledger_entries", "id")], if_not_exists=True,
     )
+    # Version 4: titulaires are organisations, titulaires declare their hours month by month.
+    ensure_columns(db, "contracts", {"pmsmp_counted": int, "facilitator_name": str, "facilitator_email": str,
+                                     "facilitator_phone": str})
+    # Lots from before titulaires were organisations: their typed names and the needs' typed references
+    # are migrated once, when the column appears (a new database has nothing to migrate).
+    titulaires_were_names = "titulaire_id" not in db["lots"].columns_dict
+    ensure_columns(db, "lots", {"titulaire_id": str})
+    ensure_columns(db, "participants", {"proposal_id": int, "siae_id": str, "eligibility_consent_at": str,
+                                        "confirmed_by": str, "confirmed_at": str})
+    ensure_columns(db, "ledger_entries", {"declaration_id": int})
+    _init_declaration_tables(db)
+    if titulaires_were_names:
+        ensure_columns(db, "needs", {"lot_id": int, "public_contract_unverified": str})
+        ensure_columns(db, "organisations", {"created_by": str})
+        _link_titulaires_and_needs(db)
     db["contracts"].create_index(["buyer_id", "reference"], unique=True, if_not_exists=True)
     db["lots"].create_index(["contract_id", "number"], unique=True, if_not_exists=True)
     db.execute("DROP INDEX IF EXISTS idx_participants_reference")
@@ -201,6 +219,81 @@ def _init_clause_tables(db: sqlite_utils.Database) -> None:
     db["ledger_entries"].create_index(["contract_id", "deleted"], if_not_exists=True)
     db["ledger_versions"].create_index(["entry_id"], if_not_exists=True)
 
+
+
+def _init_declaration_tables(db: sqlite_utils.Database) -> None:
+    """A titulaire's monthly declaration of a lot's hours, its lines and its history; supplier commitments."""
+    db["declarations"].create(
+        {"id": int, "contract_id": int, "lot_id": int, "month": str, "status": str, "rejection_reason": str,
+         "submitted_at": str, "submitted_by": str, "decided_at": str, "decided_by": str, "created_at": str,
+         "updated_at": str},
+        pk="id", not_null={"contract_id", "lot_id", "month", "status"},
+        foreign_keys=[("contract_id", "contracts", "id"), ("lot_id", "lots", "id")], if_not_exists=True,
+    )
+    # Lines stay here until the buyer validates: only then do they reach the ledger (and count).
+    db["declaration_lines"].create(
+        {"id": int, "declaration_id": int, "position": int, "participant_reference": str, "participant_id": int,
+         "proposal_id": int, "hours": float, "modality": str, "employer_name": str, "contract_type": str,
+         "contract_start": str, "contract_end": str, "category": str, "proof_kind": str, "proof_date": str,
+         "exit_situation": str, "created_at": str, "updated_at": str},
+        pk="id", not_null={"declaration_id", "participant_reference"},
+        foreign_keys=[("declaration_id", "declarations", "id")], if_not_exists=True,
+    )
+    db["declaration_events"].create(
+        {"id": int, "declaration_id": int, "action": str, "actor": str, "at": str, "reason": str, "changes": str},
+        pk="id", foreign_keys=[("declaration_id", "declarations", "id")], if_not_exists=True,
+    )
+    db["clause_reminders"].create({"lot_id": int, "month": str, "sent_at": str}, pk=("lot_id", "month"),
+                                  if_not_exists=True)
+    db["supplier_commitments"].create(
+        {"id": int, "buyer_id": str, "supplier_id": str, "year": int, "pmsmp": int, "internships": int, "hires": int,
+         "internships_done": int, "note": str, "created_at": str, "updated_at": str},
+        pk="id", not_null={"buyer_id", "supplier_id", "year"},
+        foreign_keys=[("buyer_id", "organisations", "id"), ("supplier_id", "organisations", "id")],
+        defaults={"pmsmp": 0, "internships": 0, "hires": 0, "internships_done": 0}, if_not_exists=True,
+    )
+    db["declarations"].create_index(["lot_id", "month"], unique=True, if_not_exists=True)
+    db["declaration_lines"].create_index(["declaration_id"], if_not_exists=True)
+    db["declaration_events"].create_index(["declaration_id"], if_not_exists=True)
+    db["supplier_commitments"].create_index(["buyer_id", "supplier_id", "year"], unique=True, if_not_exists=True)
+    db["lots"].create_index(["titulaire_id"], if_not_exists=True)
+
+
+def _normalised_name(name: str | None) -> str:
+    return " ".join((name or "").casefold().split())
+
+
+def _link_titulaires_and_needs(db: sqlite_utils.Database) -> None:
+    """Data migration of the titulaires (schema version 4).
+
+    * A lot's titulaire was a typed name: it becomes the employer organisation
+      of exactly that name (case and spaces aside); no guess otherwise (a wrong
+      award would show one company's hours to another).
+    * A need's ``public_contract`` was a typed reference that any employer
+      could set: the link is kept only where the need's employer is the
+      titulaire of exactly one lot of a contract with that reference. Other
+      typed references are set aside in ``public_contract_unverified`` (shown
+      to the employer, who picks one of its own lots) and link nothing.
+    """
+    employers: dict[str, list[str]] = {}
+    for org in db.query("SELECT id, name FROM organisations WHERE kind = 'employer'"):
+        employers.setdefault(_normalised_name(org["name"]), []).append(org["id"])
+    for lot in list(db.query("SELECT id, titulaire FROM lots WHERE titulaire_id IS NULL AND titulaire IS NOT NULL")):
+        found = employers.get(_normalised_name(lot["titulaire"]), [])
+        if len(found) == 1:
+            db["lots"].update(lot["id"], {"titulaire_id": found[0]})
+    for need in list(db.query("SELECT id, employer_id, public_contract FROM needs "
+                              "WHERE public_contract IS NOT NULL AND TRIM(public_contract) != ''")):
+        lots = [r["id"] for r in db.query(
+            "SELECT lots.id FROM lots JOIN contracts ON contracts.id = lots.contract_id "
+            "WHERE contracts.reference = ? AND lots.titulaire_id = ?", [need["public_contract"].strip(),
+                                                                        need["employer_id"]])]
+        update = {"public_contract": None}
+        if len(lots) == 1:
+            update["lot_id"] = lots[0]
+        else:
+            update["public_contract_unverified"] = need["public_contract"].strip()
+        db["needs"].update(need["id"], update)
 
 
 def _init_account_tables(db: sqlite_utils.Database) -> None:
@@ -268,9 +361,10 @@ def _init_pooled_tables(db: sqlite_utils.Database) -> None:
         pk="need_id", not_null={"carrier_id", "carrier_contract"},
         foreign_keys=[("need_id", "needs", "id"), ("carrier_id", "organisations", "id")], if_not_exists=True,
     )
-    # A member's share: a number of positions or a number of hours per week (one of the two).
+    # A member's share: a number of positions or a number of hours per week (one of the two); lot_id: the
+    # member's own lot whose clause the hours of mise à disposition serve, when the member is its titulaire.
     db["pooled_members"].create(
-        {"need_id": int, "employer_id": str, "rank": int, "positions": int, "hours_per_week": float},
+        {"need_id": int, "employer_id": str, "rank": int, "positions": int, "hours_per_week": float, "lot_id": int},
         pk=("need_id", "employer_id"),
         foreign_keys=[("need_id", "pooled_needs", "need_id"), ("employer_id", "organisations", "id")],
         if_not_exists=True,

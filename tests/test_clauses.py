@@ -141,3 +141,127 @@ def test_forecast_at_current_pace_and_alert():
 
 def test_month_range():
     assert clauses.month_range("2026-11-20", "2027-02-01") == ["2026-11", "2026-12", "2027-01", "2027-02"]
+
+
+# -- the forecast uses declared months only (issue 13) --------------------------------
+YEAR = {"start_date": "2026-03-01", "end_date": "2027-02-28", "qpv_priority": False}   # 12 months
+
+
+def monthly(months, hours=100, pid=1, lot_id=1):
+    return [entry(pid=pid, month=m, hours=hours, modality="embauche_cdi", lot_id=lot_id) for m in months]
+
+
+def forecast_on(today, declared, entries=None, contract=YEAR, required=1440):
+    entries = monthly(declared) if entries is None else entries
+    evs = evaluate(contract, entries, {1: OK, 2: OK})
+    return fulfilment(required, evs, contract, {1: OK, 2: OK}, today=today, declared={1: set(declared)})
+
+
+def test_undeclared_months_and_the_current_month_are_not_zero_hour_months():
+    # 1 December: March to October declared at 100 h; November (due on the 10th) and December not yet.
+    declared = [f"2026-{m:02d}" for m in range(3, 11)]
+    f = forecast_on(date(2026, 12, 1), declared)
+    assert f.counted == 800 and f.pace == 100
+    assert f.forecast == 800 + 100 * 4                     # not 800 + 80 × 2 (ten "elapsed" months)
+    assert f.to_declare == ["2026-11", "2026-12"] and f.late_months == []
+    assert f.months_declared == declared and f.forecast_known and not f.on_track
+    assert f.shortfall == 1440 - 1200
+
+
+def test_a_declared_month_of_zero_hours_lowers_the_pace():
+    declared = [f"2026-{m:02d}" for m in range(3, 11)]
+    entries = monthly(declared[:-1])                       # October declared without any hour
+    f = forecast_on(date(2026, 11, 15), declared, entries)
+    assert f.counted == 700 and f.pace == Decimal("87.5") and f.forecast == 700 + Decimal("87.5") * 4
+
+
+def test_first_month_without_any_declaration_has_no_forecast_and_no_alert():
+    f = forecast_on(date(2026, 3, 20), [], entries=[])
+    assert not f.forecast_known and f.on_track and f.forecast == 0 and f.shortfall == 0
+    assert f.to_declare == ["2026-03"] and f.late_months == []
+
+
+def test_on_the_first_of_a_month_the_new_month_is_to_declare_and_the_last_not_yet_late():
+    f = forecast_on(date(2026, 5, 1), ["2026-03"])
+    assert f.to_declare == ["2026-04", "2026-05"] and f.late_months == []
+    assert f.forecast == 100 * 12
+
+
+@pytest.mark.parametrize("today, late", [
+    (date(2026, 5, 10), []),                               # the 10th: still on time
+    (date(2026, 5, 11), ["2026-04"]),                      # the 11th: April is missing
+    (date(2026, 6, 11), ["2026-04", "2026-05"]),
+])
+def test_a_month_is_missing_after_the_tenth_of_the_next(today, late):
+    assert clauses.months_missing(YEAR, ["2026-03"], today) == late
+    assert forecast_on(today, ["2026-03"]).late_months == late
+
+
+def test_after_the_end_date_no_month_is_to_come_and_undeclared_ones_stay_missing():
+    declared = [m for m in clauses.month_range("2026-03", "2027-02") if m != "2026-07"]
+    f = forecast_on(date(2027, 6, 1), declared)
+    assert f.months_elapsed == 12 and f.to_declare == ["2026-07"] and f.late_months == ["2026-07"]
+    assert f.forecast == 1100 + 100                        # the missing month at the declared pace
+    full = forecast_on(date(2027, 6, 1), clauses.month_range("2026-03", "2027-02"))
+    assert full.forecast == full.counted == 1200 and full.to_declare == []
+
+
+def test_hours_outside_the_contract_never_make_a_month_declared():
+    f = forecast_on(date(2026, 12, 1), ["2026-01", "2026-03"], entries=monthly(["2026-01", "2026-03"]))
+    assert f.months_declared == ["2026-03"] and f.counted == 100
+
+
+def test_the_contract_forecast_adds_up_the_lots_each_at_its_own_pace():
+    entries = monthly(["2026-03", "2026-04"], 100, lot_id=1) + monthly(["2026-03"], 30, pid=2, lot_id=2)
+    evs = evaluate(YEAR, entries, {1: OK, 2: OK})
+    f = fulfilment(2000, evs, YEAR, {1: OK, 2: OK}, today=date(2026, 6, 1),
+                   declared={1: {"2026-03", "2026-04"}, 2: {"2026-03"}})
+    assert f.forecast == (200 + 100 * 10) + (30 + 30 * 11)
+    assert f.months_declared == ["2026-03"]               # declared by every lot
+    assert f.to_declare == ["2026-04", "2026-05", "2026-06"]
+
+
+def test_default_declared_months_are_the_months_with_ledger_lines():
+    evs = evaluate(YEAR, monthly(["2026-03", "2026-05"]), {1: OK})
+    f = fulfilment(1200, evs, YEAR, {1: OK}, today=date(2026, 6, 20))
+    assert f.months_declared == ["2026-03", "2026-05"] and f.to_declare == ["2026-04", "2026-06"]
+    assert f.forecast == 200 + 100 * 10
+
+
+def test_forecast_with_the_real_clock_pinned(time_machine):
+    time_machine.move_to("2026-12-01 08:00:00+01:00", tick=False)
+    f = fulfilment(1440, evaluate(YEAR, monthly(["2026-10"]), {1: OK}), YEAR, {1: OK})
+    assert f.to_declare[-2:] == ["2026-11", "2026-12"] and f.months_elapsed == 10
+
+
+def test_cumulative_curve_path_forecast_and_months_to_declare():
+    declared = ["2026-03", "2026-04"]
+    f = forecast_on(date(2026, 6, 2), declared)
+    curve = clauses.cumulative_curve(f, YEAR, today=date(2026, 6, 2))
+    assert [p.month for p in curve][:3] == ["2026-03", "2026-04", "2026-05"] and len(curve) == 12
+    assert [p.cumulative for p in curve[:3]] == [100, 200, None]
+    assert [p.status for p in curve[:5]] == ["déclaré", "déclaré", "à déclarer", "à déclarer", "à venir"]
+    assert curve[0].path == 120 and curve[-1].path == 1440          # the linear path to the target
+    assert curve[1].forecast == 200 and curve[-1].forecast == f.forecast == 1200
+    assert all(p.forecast is None for p in curve[:1])
+
+
+@pytest.mark.parametrize("contract_type, structure, modality", [
+    ("CDI", None, "embauche_cdi"), ("CDD", "EI", "embauche_cdd"), ("CDDI", "ACI", "embauche_cdd"),
+    ("contrat de professionnalisation", None, "embauche_pro"), ("apprentissage", None, "embauche_apprentissage"),
+    ("intérim", "ETTI", "mad_etti"), ("intérim", "AI", "mad_ai"), ("intérim", "GEIQ", "mad_geiq"),
+    ("intérim", "ACI", "mad_etti"), ("PMSMP", None, "pmsmp"), ("stage", None, None), (None, None, None),
+])
+def test_the_modality_of_a_hire_comes_from_the_contract_type(contract_type, structure, modality):
+    assert clauses.hire_modality(contract_type, structure) == modality
+
+
+def test_pmsmp_hours_count_only_where_the_contract_accepts_them():
+    line = [entry(modality="pmsmp", hours=35)]
+    assert counted(line) == [(0, ["PMSMP non retenues par ce marché"])]
+    assert counted(line, contract={**CONTRACT, "pmsmp_counted": True}) == [(35, [])]
+
+
+@pytest.mark.parametrize("month, deadline", [("2026-11", date(2026, 12, 10)), ("2026-12", date(2027, 1, 10))])
+def test_declaration_deadline_is_the_tenth_of_the_next_month(month, deadline):
+    assert clauses.declaration_deadline(month) == deadline

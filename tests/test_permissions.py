@@ -230,3 +230,77 @@ def test_a_need_drafted_with_an_employer_is_kept_up_to_date_by_the_drafting_stru
 ])
 def test_who_reads_the_territorial_diagnostic(user, expected):
     assert permissions.can_view_territory(user) is expected
+# -- titulaires, declarations, commitments (issue 13) ---------------------------------
+LOT_E1 = {"titulaire_id": "E1"}
+LOT_UNAWARDED = {"titulaire_id": None}
+NEED_E2 = {"employer_id": "E2"}
+DECL = {"titulaire_id": "E1", "buyer_id": "B1", "status": "soumise"}
+BUYER_B2 = {"role": "buyer", "org_id": "B2"}
+EMP_NO_ORG = {"role": "employer", "org_id": None}
+
+
+@pytest.mark.parametrize("user, expected", [
+    (EMP_E1, True), (EMP_E2, False), (CRE_S1, False), (BUYER_B1, False), (ADMIN, False), (NOBODY, False),
+    (EMP_NO_ORG, False),
+])
+def test_a_lot_is_its_titulaires(user, expected):
+    assert permissions.is_titulaire(user, LOT_E1) is expected
+
+
+def test_an_unawarded_lot_has_no_titulaire_even_for_a_user_without_organisation():
+    assert permissions.is_titulaire(EMP_E1, LOT_UNAWARDED) is False
+    assert permissions.is_titulaire(EMP_NO_ORG, LOT_UNAWARDED) is False
+
+
+@pytest.mark.parametrize("user, need, lot, expected", [
+    (EMP_E1, NEED_E1, LOT_E1, True),            # own need, own lot
+    (EMP_E2, NEED_E2, LOT_E1, False),           # own need, another titulaire's lot: the hole issue 13 closes
+    (EMP_E1, NEED_E2, LOT_E1, False),           # own lot, someone else's need
+    (EMP_E1, NEED_E1, LOT_UNAWARDED, False),    # a lot awarded to nobody
+    (CRE_S1, NEED_E1, LOT_E1, False), (BUYER_B1, NEED_E1, LOT_E1, False), (ADMIN, NEED_E1, LOT_E1, False),
+    (NOBODY, NEED_E1, LOT_E1, False),
+])
+def test_only_the_titulaire_links_its_own_needs_to_its_lot(user, need, lot, expected):
+    assert permissions.can_link_need_to_lot(user, need, lot) is expected
+
+
+@pytest.mark.parametrize("user, view, decide", [
+    (EMP_E1, True, False), (EMP_E2, False, False), (BUYER_B1, True, True), (BUYER_B2, False, False),
+    (CRE_S1, False, False), (ADMIN, False, False), (NOBODY, False, False),
+])
+def test_a_declaration_is_seen_by_its_titulaire_and_decided_by_its_buyer(user, view, decide):
+    assert permissions.can_view_declaration(user, DECL) is view
+    assert permissions.can_decide_declaration(user, DECL) is decide
+
+
+@pytest.mark.parametrize("status, titulaire_edits, buyer_sees, buyer_decides", [
+    ("brouillon", True, False, False), ("soumise", False, True, True), ("validee", False, True, False),
+    ("rejetee", True, True, False),
+])
+def test_who_acts_on_a_declaration_depends_on_its_state(status, titulaire_edits, buyer_sees, buyer_decides):
+    declaration = {**DECL, "status": status}
+    assert permissions.can_view_declaration(BUYER_B1, declaration) is buyer_sees
+    assert permissions.can_view_declaration(EMP_E1, declaration) is True
+    assert permissions.can_edit_declaration(EMP_E1, declaration) is titulaire_edits
+    assert permissions.can_edit_declaration(EMP_E2, declaration) is False
+    assert permissions.can_edit_declaration(BUYER_B1, declaration) is False
+    assert permissions.can_decide_declaration(BUYER_B1, declaration) is buyer_decides
+
+
+@pytest.mark.parametrize("user, expected", [
+    (CRE_S1, True), (CRE_S2, False), (EMP_E1, False), (BUYER_B1, False), (ADMIN, False), (NOBODY, False),
+])
+def test_the_proposing_structure_alone_confirms_a_participants_eligibility(user, expected):
+    assert permissions.can_confirm_clause_eligibility(user, {"siae_id": "S1"}) is expected
+    # A participant typed by a titulaire or a buyer has no structure: no CRE confirms it.
+    assert permissions.can_confirm_clause_eligibility(user, {"siae_id": None}) is False
+
+
+@pytest.mark.parametrize("user, award, commitment, calibrate", [
+    (BUYER_B1, True, True, True), (BUYER_B2, False, False, True), (EMP_E1, False, False, False),
+    (CRE_S1, False, False, False), (ADMIN, False, False, False), (NOBODY, False, False, False),
+])
+def test_buyer_decisions(user, award, commitment, calibrate):
+    assert permissions.can_award_lot(user, CONTRACT_B1) is award
+    assert permissions.can_manage_commitment(user, {"buyer_id": "B1"}) is commitment
+    assert permissions.can_calibrate_clause(user) is calibrate

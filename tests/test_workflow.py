@@ -91,7 +91,7 @@ def test_refusal_reasons_and_contracts_are_pinned():
         "incompatibilite": "Incompatibilité (horaires, contraintes)", "poste_pourvu": "Poste pourvu",
         "autre": "Autre"}
     assert workflow.CONTRACTS == ("CDI", "CDD", "CDDI", "intérim", "contrat de professionnalisation",
-                                  "apprentissage", "PMSMP")
+                                  "apprentissage", "PMSMP", "stage")
 
 
 def test_every_state_has_a_french_label():

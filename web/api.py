@@ -1,4 +1,4 @@
-"""JSON API under /api/v1: needs, profiles, matches of a need, proposals, skill mapping.
+"""JSON API under /api/v1: needs, profiles, matches of a need, proposals, skill mapping, clause calibrations.
 
 Bodies are JSON; errors are ``{"error": "message en français"}`` (plus
 ``"fields"`` for validation errors) with a 4xx status. Described by the
@@ -12,13 +12,14 @@ import math
 import re
 from typing import Any, Mapping
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
+import clauses
 import permissions
 import storage
 import workflow
 
-from . import careers, diagnostic, skillmap, validation
+from . import calibration, careers, clause_links, diagnostic, skillmap, validation
 from .auth import api_user_from_token, audit, csrf
 from .db import get_db
 from .engine import engine, snapshot
@@ -180,6 +181,7 @@ def need_json(row: Mapping[str, Any]) -> dict[str, Any]:
         "requirements": {"driving_licence": bool(row.get("driving_licence")), "french_level": row.get("french_level")},
         "location": {"postcode": row.get("postcode"), "city": row.get("city"), "lat": row.get("lat"), "lon": row.get("lon")},
         "max_distance_km": row.get("max_distance_km"), "public_contract": row.get("public_contract"),
+        "lot_id": row.get("lot_id"),
         "status": row.get("status"), "rome_code": row.get("rome_code"),
         "created_at": row.get("created_at"), "updated_at": row.get("updated_at"),
         "pooled": pooled_json(row.get("pooled")),
@@ -304,10 +306,24 @@ def create_need():
     data, errors = validation.clean_need(_flatten_location(body))
     if errors:
         raise ApiError(422, "Besoin invalide.", errors)
+    _lot_link(data, employer_id)
     row = {**data, "employer_id": employer_id, "skill_map": _need_entries(data, []),
            "rome_code": careers.rome_code(get_db(), data.get("title", ""))}
     need_id = storage.create_need(get_db(), row)
     return jsonify(need_json(storage.get_need(get_db(), need_id))), 201
+
+
+def _lot_link(data: dict[str, Any], employer_id: str) -> None:
+    """A need's lot link asked in the body (``lot_id``, or a ``public_contract`` reference), resolved among
+    the employer's own lots into ``data["lot_id"]`` (None unlinks); absent, the link is left alone."""
+    link = data.pop("link", None)
+    if link is None:
+        return
+    lot_id, problem = clause_links.resolve(get_db(), employer_id, link)
+    if problem:
+        field = "lot_id" if "lot_id" in link else "public_contract"
+        raise ApiError(422, problem, {field: problem})
+    data["lot_id"] = lot_id
 
 
 @bp.get("/needs/<int:need_id>")
@@ -331,6 +347,7 @@ def patch_need(need_id: int):
     data, errors = validation.clean_need(_flatten_location(body), partial=True)
     if errors:
         raise ApiError(422, "Besoin invalide.", errors)
+    _lot_link(data, current["employer_id"])
     if status is not None:
         data["status"] = status
     for _ in range(PATCH_ATTEMPTS):
@@ -612,3 +629,20 @@ def territory_diagnostic():
     result = diagnostic.compute(get_db(), scope)
     audit("consultation du diagnostic territorial (API)", "territory", scope.label)
     return jsonify(diagnostic.api_json(scope, result))
+
+
+# -- insertion clauses: calibrating a clause before the tender ----------------------
+@bp.post("/clause-calibrations")
+def clause_calibration():
+    user = _allow("buyer")
+    if not permissions.can_calibrate_clause(user):
+        raise ApiError(403, "Votre rôle ne donne pas accès à cette ressource.")
+    data, errors = validation.clean_calibration(_body())
+    if errors:
+        raise ApiError(422, "Calibrage invalide : " + " ".join(errors.values()), errors)
+    try:
+        answer = calibration.calibrate(get_db(), engine(), data, secret=current_app.config["SECRET_KEY"].encode())
+    except clauses.ClauseError as exc:
+        raise ApiError(422, str(exc), {"insertion_rate": str(exc)}) from None
+    audit("calibrage d'une clause (API)", "calibration", None, ", ".join(data["trades"])[:200])
+    return jsonify(answer)

@@ -4,17 +4,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
 import clauses
 import eligibility
 import permissions
 import storage
 
-from . import conflicts, csvio, validation
+from . import calibration, clause_links, clause_report, conflicts, csvio, declarations, validation
 from .clause_status import LEDGER_COLUMNS, contract_status, import_ledger, ledger_csv, parse_ledger, pools
 from .db import get_db
 from .auth import audit
+from .engine import engine
 from .spaces import current_org, current_user, space_required
 
 bp = Blueprint("buyer", __name__, url_prefix="/acheteur")
@@ -124,14 +125,53 @@ def _contract_form(contract: dict | None):
 def contract(contract_id: int):
     status = contract_status(get_db(), _own_contract(contract_id))
     return render_template("buyer/contract.html", status=status, modalities=clauses.MODALITIES,
-                           exits=clauses.EXIT_SITUATIONS, print_view=False)
+                           exits=clauses.EXIT_SITUATIONS, clause_curve=clauses.cumulative_curve(status.total,
+                                                                                                status.contract))
+
+
+# -- the report a buyer files ----------------------------------------------------------
+def _report(contract: dict[str, Any], lot_id: int | None = None) -> clause_report.Report:
+    audit("rapport de clause (catégories d'éligibilité)", "contract", contract["id"])
+    return clause_report.build(contract_status(get_db(), contract), current_org()["name"], lot_id=lot_id)
 
 
 @bp.get("/marches/<int:contract_id>/rapport")
 def report(contract_id: int):
-    status = contract_status(get_db(), _own_contract(contract_id))
-    return render_template("buyer/contract.html", status=status, modalities=clauses.MODALITIES,
-                           exits=clauses.EXIT_SITUATIONS, print_view=True, now_date=date.today().isoformat())
+    return render_template("buyer/report.html", report=_report(_own_contract(contract_id)),
+                           modalities=clauses.MODALITIES)
+
+
+@bp.get("/marches/<int:contract_id>/lots/<int:lot_id>/rapport")
+def lot_report(contract_id: int, lot_id: int):
+    contract = _own_contract(contract_id)
+    lot = _own_lot(contract, lot_id)
+    return render_template("buyer/report.html", report=_report(contract, lot["id"]), modalities=clauses.MODALITIES)
+
+
+def _file_name(contract: dict[str, Any], lot_id: int | None, extension: str) -> str:
+    suffix = "" if lot_id is None else f"-lot{storage.get_lot(get_db(), lot_id)['number']}"
+    return f"rapport-clause-{contract['reference']}{suffix}.{extension}"
+
+
+@bp.get("/marches/<int:contract_id>/rapport.xlsx")
+@bp.get("/marches/<int:contract_id>/lots/<int:lot_id>/rapport.xlsx")
+def report_xlsx(contract_id: int, lot_id: int | None = None):
+    contract = _own_contract(contract_id)
+    if lot_id is not None:
+        _own_lot(contract, lot_id)
+    return Response(clause_report.xlsx(_report(contract, lot_id)),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{_file_name(contract, lot_id, "xlsx")}"'})
+
+
+@bp.get("/marches/<int:contract_id>/rapport.csv")
+@bp.get("/marches/<int:contract_id>/lots/<int:lot_id>/rapport.csv")
+def report_csv(contract_id: int, lot_id: int | None = None):
+    contract = _own_contract(contract_id)
+    if lot_id is not None:
+        _own_lot(contract, lot_id)
+    return csvio.response(clause_report.participants_csv(_report(contract, lot_id)),
+                          _file_name(contract, lot_id, "csv"))
 
 
 @bp.get("/marches/<int:contract_id>/registre.csv")
@@ -168,6 +208,8 @@ def _lot_form(contract: dict, lot: dict | None):
                                                                           "hourly_cost")},
                                presets=presets, computed=data.get("required_hours"), conflict=None), (
             400 if errors else 200)
+    if lot and lot.get("titulaire_id"):
+        data.pop("titulaire", None)  # an awarded lot's titulaire is its organisation (see the lot's page)
     try:
         storage.save_lot(get_db(), {**data, "contract_id": contract["id"]}, lot["id"] if lot else None,
                          expected_version=conflicts.submitted_version(values))
@@ -181,6 +223,139 @@ def _lot_form(contract: dict, lot: dict | None):
                                errors={"number": str(exc)}, presets=presets, computed=None, conflict=None), 400
     flash(f"Lot enregistré : {data['required_hours']} heures d'insertion requises.", "success")
     return redirect(url_for("buyer.contract", contract_id=contract["id"]))
+
+
+@bp.get("/marches/<int:contract_id>/lots/<int:lot_id>")
+def lot(contract_id: int, lot_id: int):
+    contract = _own_contract(contract_id)
+    row = _own_lot(contract, lot_id)
+    return _render_lot(contract, row, {}, {}, None)
+
+
+def _render_lot(contract, lot_row, values, errors, invitation, code: int = 200):
+    db = get_db()
+    status = contract_status(db, contract)
+    _, f = status.lot(lot_row["id"])
+    return render_template(
+        "buyer/lot.html", contract=contract, lot=lot_row, status=status, f=f,
+        curve=clauses.cumulative_curve(f, contract), months=status.month_states(lot_row["id"]),
+        linked=storage.linked_needs(db, lot_row["id"]), employers=storage.list_organisations(db, "employer"),
+        values=values, errors=errors, invitation=invitation, statuses=storage.DECLARATION_STATUSES,
+        modalities=clauses.MODALITIES), code
+
+
+@bp.post("/marches/<int:contract_id>/lots/<int:lot_id>/titulaire")
+def award(contract_id: int, lot_id: int):
+    """Award a lot to an employer of Passerelle, or create the titulaire and invite its first user."""
+    contract = _own_contract(contract_id)
+    lot_row = _own_lot(contract, lot_id)
+    if not permissions.can_award_lot(current_user(), contract):
+        abort(404)
+    db = get_db()
+    values = request.form.to_dict()
+    if values.get("action") == "attribuer":
+        org_id = values.get("titulaire_id") or ""
+        try:
+            unlinked = storage.award_lot(db, lot_id, org_id)
+        except storage.Conflict as exc:
+            return _render_lot(contract, lot_row, values, {"titulaire_id": str(exc)}, None, 400)
+        audit("attribution d'un lot", "lot", lot_id, org_id)
+        flash("Lot attribué." + (f" {unlinked} besoin(s) de l'ancien titulaire détaché(s) du lot." if unlinked else ""),
+              "success")
+        return redirect(url_for("buyer.lot", contract_id=contract_id, lot_id=lot_id))
+    if values.get("action") != "inviter":
+        abort(400)
+    errors = {}
+    name, email = (values.get("name") or "").strip(), (values.get("email") or "").strip()
+    contact = (values.get("contact_name") or "").strip()
+    if not name or len(name) > 200:
+        errors["name"] = "Raison sociale du titulaire : obligatoire (200 caractères au plus)."
+    if not contact or len(contact) > 120:
+        errors["contact_name"] = "Nom du contact : obligatoire."
+    if "@" not in email or len(email) > 200:
+        errors["email"] = "Adresse électronique du contact invalide."
+    if not errors:
+        try:
+            # The invitation link is never shown to the buyer (who could otherwise open the titulaire's
+            # account): like every invitation, it reaches the invitee only (``flask --app app invitation-link``).
+            clause_links.invite_titulaire(db, lot_row, current_org(), name=name, city=values.get("city"),
+                                          contact_name=contact, contact_email=email)
+        except storage.Conflict as exc:
+            errors["email"] = str(exc)
+        else:
+            audit("invitation d'un titulaire", "lot", lot_id, f"{email} ; invitation à transmettre par l'exploitant")
+            return _render_lot(contract, storage.get_lot(db, lot_id), {}, {}, email.strip().lower())
+    return _render_lot(contract, lot_row, values, errors, None, 400)
+
+
+# -- declarations of the titulaires ------------------------------------------------------
+def _own_declaration(contract: dict[str, Any], declaration_id: int) -> dict[str, Any]:
+    try:
+        row = storage.get_declaration(get_db(), declaration_id)
+    except storage.NotFound:
+        abort(404)
+    if row["contract_id"] != contract["id"] or not permissions.can_view_declaration(current_user(), row):
+        abort(404)
+    return row
+
+
+@bp.route("/marches/<int:contract_id>/declarations/<int:declaration_id>", methods=["GET", "POST"])
+def declaration(contract_id: int, declaration_id: int):
+    """A titulaire's declaration: validate it, correct lines while validating, or reject it with a reason."""
+    contract = _own_contract(contract_id)
+    row = _own_declaration(contract, declaration_id)
+    db = get_db()
+    lines = storage.declaration_lines(db, declaration_id)
+    errors: list[str] = []
+    if request.method == "POST":
+        if not permissions.can_decide_declaration(current_user(), row):
+            flash("Cette déclaration n'attend pas de décision.", "error")
+            return redirect(url_for("buyer.declaration", contract_id=contract_id, declaration_id=declaration_id))
+        action = request.form.get("action")
+        try:
+            if action == "rejeter":
+                declarations.reject(db, row, request.form.get("reason", ""), actor=current_org()["name"])
+                audit("rejet d'une déclaration d'heures", "declaration", declaration_id)
+                flash("Déclaration rejetée : le titulaire voit le motif et peut la corriger.", "success")
+                return redirect(url_for("buyer.lot", contract_id=contract_id, lot_id=row["lot_id"]))
+            if action == "valider":
+                corrections, errors = _corrections(lines, row["month"])
+                if not errors:
+                    counts = declarations.validate(db, row, actor=current_org()["name"], corrections=corrections)
+                    audit("validation d'une déclaration d'heures", "declaration", declaration_id,
+                          f"{counts['corrected']} ligne(s) corrigée(s)")
+                    flash(f"Déclaration validée : {counts['lines']} ligne(s) au registre"
+                          + (f", dont {counts['corrected']} corrigée(s)." if counts["corrected"] else "."), "success")
+                    return redirect(url_for("buyer.lot", contract_id=contract_id, lot_id=row["lot_id"]))
+            else:
+                abort(400)
+        except declarations.DeclarationError as exc:
+            errors = [str(exc)]
+    audit("consultation d'une déclaration d'heures", "declaration", declaration_id)
+    participants = storage.participants_from_hires(db, contract_id)
+    return render_template("buyer/declaration.html", contract=contract, declaration=row, lines=lines,
+                           events=storage.declaration_events(db, declaration_id), errors=errors,
+                           can_decide=permissions.can_decide_declaration(current_user(), row),
+                           fed=participants, modalities=clauses.MODALITIES, categories=eligibility.CATEGORIES,
+                           exits=clauses.EXIT_SITUATIONS, statuses=storage.DECLARATION_STATUSES), (400 if errors else 200)
+
+
+def _corrections(lines: list[dict[str, Any]], month: str) -> tuple[dict[int, dict[str, Any]], list[str]]:
+    """The buyer's values of each line (form fields ``line-<id>-<field>``), checked like the ledger CSV."""
+    corrections: dict[int, dict[str, Any]] = {}
+    problems: list[str] = []
+    for line in lines:
+        raw = {k: request.form.get(f"line-{line['id']}-{k}") for k in declarations.LINE_INPUTS}
+        if all(v is None for v in raw.values()):
+            continue
+        raw = {k: (v if v is not None else line.get(k)) for k, v in raw.items()}
+        raw["participant_reference"] = line["participant_reference"]
+        cleaned, errors = declarations.clean_lines([raw], month, draft=False)
+        if errors:
+            problems += [e.replace("Ligne 1", f"Participant {line['participant_reference']}") for e in errors]
+        elif cleaned:
+            corrections[line["id"]] = cleaned[0]
+    return corrections, problems
 
 
 # -- the hours ledger -------------------------------------------------------------
@@ -285,3 +460,111 @@ def import_entries(contract_id: int):
     for warning in report.warnings:
         flash(warning, "error")
     return redirect(url_for("buyer.ledger", contract_id=contract_id))
+
+
+# -- calibrating a clause before the tender -----------------------------------------------
+@bp.route("/calibrage", methods=["GET", "POST"])
+def calibrate():
+    """A planned contract: the required hours, who the territory can supply, and a recommendation."""
+    if not permissions.can_calibrate_clause(current_user()):
+        abort(404)
+    presets = clauses.labour_presets()
+    if request.method == "GET":
+        values = {"radius_km": 20, "insertion_rate": 5, "hourly_cost": 30}
+        return render_template("buyer/calibration.html", values=values, errors={}, answer=None, presets=presets)
+    values = request.form.to_dict()
+    site, site_errors = validation.clean_site(values)
+    data, errors = validation.clean_calibration({**values, "location": site}, from_form=True)
+    if site_errors:
+        errors.pop("location", None)
+        errors.update(site_errors)
+    answer = None
+    if not errors:
+        try:
+            answer = calibration.calibrate(get_db(), engine(), data, secret=current_app.config["SECRET_KEY"].encode())
+        except clauses.ClauseError as exc:
+            errors["insertion_rate"] = str(exc)
+        else:
+            audit("calibrage d'une clause", "calibration", None, ", ".join(data["trades"])[:200])
+    return render_template("buyer/calibration.html", values=values, errors=errors, answer=answer, presets=presets,
+                           modalities=clauses.MODALITIES), (400 if errors else 200)
+
+
+# -- supplier commitments -------------------------------------------------------------------
+def _own_commitment(commitment_id: int) -> dict[str, Any]:
+    try:
+        row = storage.get_commitment(get_db(), commitment_id)
+    except storage.NotFound:
+        abort(404)
+    if not permissions.can_manage_commitment(current_user(), row):
+        abort(404)
+    return row
+
+
+def _progress(row: dict[str, Any], today: date | None = None) -> dict[str, Any]:
+    """A commitment's figures: promised, recorded in Passerelle, and where the year's pace should be."""
+    today = today or date.today()
+    done = storage.supplier_activity(get_db(), row["supplier_id"], row["year"])
+    done["internships"] += row.get("internships_done") or 0
+    if today.year < row["year"]:
+        share = 0.0
+    elif today.year > row["year"]:
+        share = 1.0
+    else:
+        start = date(row["year"], 1, 1)
+        share = ((today - start).days + 1) / ((date(row["year"] + 1, 1, 1) - start).days)
+    items = []
+    for key, label in (("pmsmp", "PMSMP"), ("internships", "Stages"), ("hires", "Embauches de personnes en insertion")):
+        target = row.get(key) or 0
+        expected = target * share
+        items.append({"key": key, "label": label, "target": target, "done": done[key],
+                      "expected": round(expected, 1), "behind": bool(target) and done[key] < int(expected),
+                      "percent": (done[key] / target * 100) if target else None})
+    return {"items": items, "proposals": done["proposals"], "share": share}
+
+
+@bp.get("/engagements")
+def commitments():
+    db = get_db()
+    rows = [(row, _progress(row)) for row in storage.list_commitments(db, _org_id())]
+    return render_template("buyer/commitments.html", rows=rows)
+
+
+@bp.route("/engagements/nouveau", methods=["GET", "POST"])
+def new_commitment():
+    return _commitment_form(None)
+
+
+@bp.route("/engagements/<int:commitment_id>", methods=["GET", "POST"])
+def commitment(commitment_id: int):
+    return _commitment_form(_own_commitment(commitment_id))
+
+
+def _commitment_form(row: dict[str, Any] | None):
+    db = get_db()
+    suppliers = storage.list_organisations(db, "employer")
+    progress = _progress(row) if row else None
+    if request.method == "GET":
+        values = row or {"year": date.today().year, "pmsmp": 0, "internships": 0, "hires": 0, "internships_done": 0}
+        return render_template("buyer/commitment.html", row=row, values=values, errors={}, suppliers=suppliers,
+                               progress=progress)
+    values = request.form.to_dict()
+    if values.get("action") == "supprimer" and row:
+        storage.delete_commitment(db, row["id"])
+        audit("suppression d'un engagement fournisseur", "commitment", row["id"])
+        flash("Engagement supprimé.", "success")
+        return redirect(url_for("buyer.commitments"))
+    data, errors = validation.clean_commitment(values)
+    if "supplier_id" in data and not any(o["id"] == data["supplier_id"] for o in suppliers):
+        errors["supplier_id"] = "Fournisseur : choisissez une entreprise de la liste."
+    if not errors:
+        try:
+            commitment_id = storage.save_commitment(db, _org_id(), data, row["id"] if row else None)
+        except storage.Conflict as exc:
+            errors["year"] = str(exc)
+        else:
+            audit("engagement fournisseur", "commitment", commitment_id)
+            flash("Engagement enregistré.", "success")
+            return redirect(url_for("buyer.commitment", commitment_id=commitment_id))
+    return render_template("buyer/commitment.html", row=row, values=values, errors=errors, suppliers=suppliers,
+                           progress=progress), 400

@@ -5,7 +5,7 @@ Reads the storage, hands plain rows to the pure ``clauses`` module.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -23,25 +23,70 @@ class ContractStatus:
     total: clauses.Fulfilment
     evaluations: list[clauses.Evaluation]
     participants: dict[int, dict[str, Any]]
+    declarations: list[dict[str, Any]] = field(default_factory=list)
+    today: date | None = None
 
     @property
     def behind(self) -> list[dict[str, Any]]:
         return [lot for lot, f in self.lots if not f.on_track]
 
+    @property
+    def pending(self) -> list[dict[str, Any]]:
+        """Declarations sent by titulaires, waiting for the buyer's decision."""
+        return [d for d in self.declarations if d["status"] == storage.DECLARATION_SUBMITTED]
+
+    def lot(self, lot_id: int) -> tuple[dict[str, Any], clauses.Fulfilment]:
+        return next((lot, f) for lot, f in self.lots if lot["id"] == lot_id)
+
+    def month_states(self, lot_id: int) -> list[tuple[str, str, dict[str, Any] | None]]:
+        """Each month of the contract up to the current one, for a lot: (month, state, declaration).
+
+        States: "validée", "transmise", "rejetée", "brouillon" (a declaration's), "déclarée" (lines typed
+        by the buyer), "manquante" (past the 10th of the next month), "à déclarer".
+        """
+        lot, f = self.lot(lot_id)
+        by_month = {d["month"]: d for d in self.declarations if d["lot_id"] == lot_id}
+        declared, late = set(f.months_declared), set(f.late_months)
+        today = self.today or date.today()
+        rows = []
+        for month in clauses.month_range(self.contract["start_date"], self.contract["end_date"]):
+            if month > today.strftime("%Y-%m"):
+                break
+            declaration = by_month.get(month)
+            if declaration and declaration["status"] == storage.DECLARATION_VALIDATED:
+                state = "validée"
+            elif declaration and declaration["status"] == storage.DECLARATION_SUBMITTED:
+                state = "transmise"
+            elif month in declared:
+                state = "déclarée"
+            elif declaration and declaration["status"] == storage.DECLARATION_REJECTED:
+                state = "rejetée"
+            elif month in late:
+                state = "manquante"
+            elif declaration:
+                state = "brouillon"
+            else:
+                state = "à déclarer"
+            rows.append((month, state, declaration))
+        return rows
+
 
 def contract_status(db, contract: dict[str, Any], *, today: date | None = None) -> ContractStatus:
+    """The ledger evaluated, lot by lot and for the whole contract, with the months declared per lot."""
     entries = storage.list_entries(db, contract["id"])
     participants = storage.participants_by_id(db, (e["participant_id"] for e in entries))
     evaluations = clauses.evaluate(contract, entries, participants)
     lots = storage.list_lots(db, contract["id"])
+    declared = storage.declared_months(db, [lot["id"] for lot in lots])
     per_lot = [
         (lot, clauses.fulfilment(lot["required_hours"], [ev for ev in evaluations if ev.entry["lot_id"] == lot["id"]],
-                                 contract, participants, today=today))
+                                 contract, participants, today=today, declared={lot["id"]: declared[lot["id"]]}))
         for lot in lots
     ]
     total = clauses.fulfilment(sum(lot["required_hours"] for lot in lots), evaluations, contract, participants,
-                               today=today)
-    return ContractStatus(contract, per_lot, total, evaluations, participants)
+                               today=today, declared=declared)
+    return ContractStatus(contract, per_lot, total, evaluations, participants,
+                          storage.list_declarations(db, contract_id=contract["id"]), today)
 
 
 def accepted_categories(contract: dict[str, Any]) -> set[str]:
@@ -73,7 +118,8 @@ def pools(db, buyer_id: str, *, today: date | None = None) -> list[Pool]:
             name = (lot["titulaire"] or "").strip()
             if not name:
                 continue
-            pool = by_titulaire.setdefault(name, Pool(name, [], 0, Decimal(0)))
+            # The organisation when the lot is awarded to one; the typed name for older lots.
+            pool = by_titulaire.setdefault(lot.get("titulaire_id") or name, Pool(name, [], 0, Decimal(0)))
             if contract not in pool.contracts:
                 pool.contracts.append(contract)
             pool.required += f.required
@@ -88,28 +134,41 @@ LEDGER_COLUMNS = (
 LEDGER_REQUIRED = ("lot", "participant_reference", "month", "hours", "modality")
 
 
+# Written by the export, ignored by the import: what counted and why (the import recomputes it).
+LEDGER_EXPORT_ONLY = ("counted_hours", "not_counted_because")
+
+
 def ledger_csv(status: ContractStatus) -> str:
-    """The ledger with what counts and why, for the buyer's file."""
+    """The ledger with what counts and why, in the import's columns: re-importing it changes nothing.
+
+    ``profile_reference`` is left empty (a buyer never sees Passerelle's references; an empty cell
+    leaves a participant's link alone on import).
+    """
     from .csvio import safe_cell, writer
 
     out = io.StringIO()
     write = writer(out)
-    write.writerow(("lot", "participant_reference", "category", "month", "hours", "modality", "employer_name",
-                    "contract_type", "counted_hours", "not_counted_because"))
+    write.writerow(LEDGER_COLUMNS + LEDGER_EXPORT_ONLY)
     for ev in status.evaluations:
         e = ev.entry
+        p = status.participants.get(e["participant_id"]) or {}
         write.writerow([safe_cell(v) for v in (
-            e["lot_number"], e["participant_reference"], e.get("category") or "", e["month"], f"{ev.declared:g}",
-            e["modality"], e.get("employer_name") or "", e.get("contract_type") or "", f"{ev.counted:g}",
-            " ; ".join(ev.reasons))])
+            e["lot_number"], e["participant_reference"], "", e["month"], f"{ev.declared:g}", e["modality"],
+            e.get("employer_name") or "", e.get("contract_type") or "", e.get("contract_start") or "",
+            e.get("contract_end") or "", p.get("category") or "", p.get("proof_kind") or "",
+            p.get("proof_date") or "", p.get("exit_situation") or "", f"{ev.counted:g}", " ; ".join(ev.reasons))])
     return out.getvalue()
 
 
-def parse_ledger(db, contract: dict[str, Any], text: str):
-    """Check a ledger CSV sent by a titulaire; rows carry the lot id. Nothing is stored here."""
+def parse_ledger(db, contract: dict[str, Any], text: str, *, titulaire_id: str | None = None):
+    """Check a ledger CSV sent by a titulaire; rows carry the lot id. Nothing is stored here.
+
+    ``titulaire_id``: the file comes from that titulaire, whose own lots only are accepted.
+    """
     from .csvio import parse
 
-    lots = {str(lot["number"]): lot["id"] for lot in storage.list_lots(db, contract["id"])}
+    lots = {str(lot["number"]): lot["id"] for lot in storage.list_lots(db, contract["id"])
+            if titulaire_id is None or lot.get("titulaire_id") == titulaire_id}
 
     def clean(raw):
         data, errors = validation.clean_entry(raw)
@@ -122,7 +181,7 @@ def parse_ledger(db, contract: dict[str, Any], text: str):
             errors["profile_reference"] = f"Référence Passerelle « {data['profile_reference']} » inconnue."
         return data, errors
 
-    report = parse(text, columns=LEDGER_COLUMNS, required=LEDGER_REQUIRED, clean=clean)
+    report = parse(text, columns=LEDGER_COLUMNS + LEDGER_EXPORT_ONLY, required=LEDGER_REQUIRED, clean=clean)
     seen: dict[tuple, int] = {}
     for number, data in report.rows:
         key = (data["lot_id"], data["participant_reference"], data["month"], data["modality"])
@@ -145,8 +204,9 @@ def import_ledger(db, contract: dict[str, Any], rows: list[dict[str, Any]], *, a
             participant.update({k: data[k] for k in ("category", "proof_kind", "proof_date", "exit_situation")
                                 if data.get(k)})
             participant_id = storage.save_participant(db, participant)
-            entry = {**{k: data.get(k) for k in ("lot_id", "month", "hours", "modality", "employer_name",
-                                                   "contract_type", "contract_start", "contract_end")},
+            # An empty cell and an absent value are the same (a re-imported export changes nothing).
+            entry = {**{k: data.get(k) or None for k in ("lot_id", "month", "hours", "modality", "employer_name",
+                                                         "contract_type", "contract_start", "contract_end")},
                      "participant_id": participant_id}
             existing = storage.find_entry(db, entry["lot_id"], participant_id, entry["month"], entry["modality"])
             if existing is None:

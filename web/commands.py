@@ -1,7 +1,7 @@
 """``flask --app app …`` commands: thin wrappers turning errors into one French line."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -14,6 +14,7 @@ import storage
 from .auth import (MAX_TOKEN_VALIDITY_DAYS, TOKEN_VALIDITY_DAYS, create_api_token, invite, password_problem,
                    renew_invitation)
 from .db import get_db
+from .declarations import send_reminders
 from .demo import load_demo
 from .engine import engine
 
@@ -187,7 +188,35 @@ def import_rome_command(directory: str) -> None:
     click.echo(f"ROME {referential.version} importé : " + ", ".join(f"{k} = {v}" for k, v in counts.items()))
 
 
+@click.command("clause-reminders")
+@click.option("--date", "on", default=None, help="jour de référence AAAA-MM-JJ (aujourd'hui par défaut)")
+@with_appcontext
+def clause_reminders_command(on: str | None) -> None:
+    """Liste les mois non déclarés au 10 du mois suivant, par titulaire (rappels à envoyer)."""
+    try:
+        today = date.fromisoformat(on) if on else None
+    except ValueError:
+        raise click.ClickException(f"Date invalide : {on} (format AAAA-MM-JJ).") from None
+    db = get_db()
+    due = send_reminders(db, today=today, notify=notifier())
+    users: dict[str, list[str]] = {}
+    for u in storage.list_users(db):
+        if u["role"] == "employer" and u["active"]:
+            users.setdefault(u["org_id"], []).append(u["email"])
+    for r in due:
+        click.echo(f"{r.lot['titulaire']} ({', '.join(users.get(r.titulaire_id) or ['aucun compte'])}) : "
+                   f"{r.contract['reference']} lot {r.lot['number']}, mois manquants {', '.join(r.months)}")
+    click.echo(f"{len(due)} rappel(s) dû(s).")
+
+
+def notifier():
+    """How a clause reminder reaches the titulaire's users: the app's notifications once they exist
+    (issue 12 plugs its sender here); until then None, and the reminders are listed, not recorded."""
+    return None
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(clause_reminders_command)
     app.cli.add_command(import_rome_command)
     app.cli.add_command(init_db_command)
     app.cli.add_command(load_demo_command)

@@ -12,7 +12,7 @@ import workflow
 from matching import FRENCH_LEVELS
 from matching.text import split_list
 
-from . import careers, clause_status, conflicts, csvio, hidden_market, skillmap, validation
+from . import careers, clause_status, conflicts, csvio, declarations, hidden_market, skillmap, validation
 from .db import get_db
 from .engine import GOOD_MATCH_SCORE, engine, snapshot
 from .auth import audit, current_user
@@ -347,12 +347,49 @@ def proposals():
 def proposal(proposal_id: int):
     row = _own_proposal(proposal_id)
     db = get_db()
+    profile = storage.get_profile(db, row["profile_id"])
+    clause_rows = []
+    for participant in storage.participants_of_proposal(db, proposal_id):
+        if permissions.can_confirm_clause_eligibility(current_user(), participant):
+            accepted = clause_status.accepted_categories(participant)  # joined with its contract's qpv_priority
+            clause_rows.append((participant, [c for c in (profile.get("eligibility") or []) if c in accepted]))
     return render_template(
         "cre/proposal.html", proposal=row, events=storage.proposal_events(db, proposal_id),
         labels=workflow.STATE_LABELS, reasons=workflow.REFUSAL_REASONS,
         next_states=[s for s in workflow.allowed_transitions(row["status"])
                      if permissions.can_answer_proposal(current_user(), row, s)], taxonomy=engine().taxonomy,
+        clause_rows=clause_rows, categories=eligibility.CATEGORIES,
     )
+
+
+@bp.post("/propositions/<int:proposal_id>/clause/<int:participant_id>")
+def clause_eligibility(proposal_id: int, participant_id: int):
+    """Transmit (or withdraw) a hired person's eligibility category to the buyer of a clause.
+
+    Only with the person's agreement (ticked here by the CRE who collected it), only a category of the
+    person's profile; the proof stays with the structure."""
+    row = _own_proposal(proposal_id)
+    db = get_db()
+    participant = next((p for p in storage.participants_of_proposal(db, proposal_id) if p["id"] == participant_id),
+                       None)
+    if participant is None or not permissions.can_confirm_clause_eligibility(current_user(), participant):
+        abort(404)
+    consent = request.form.get("action") != "retirer" and request.form.get("consent") == "oui"
+    if request.form.get("action") != "retirer" and not consent:
+        flash("Cochez l'accord de la personne : sans lui, sa catégorie n'est pas transmise.", "error")
+        return redirect(url_for("cre.proposal", proposal_id=proposal_id))
+    try:
+        declarations.confirm_eligibility(db, participant, storage.get_profile(db, row["profile_id"]),
+                            category=request.form.get("category"), proof_date=request.form.get("proof_date"),
+                            consent=consent, structure_name=current_org()["name"], actor=current_user()["name"])
+    except declarations.DeclarationError as exc:
+        flash(str(exc), "error")
+    else:
+        audit("transmission de la catégorie d'éligibilité (clause)" if consent else
+              "retrait de la catégorie d'éligibilité (clause)", "participant", participant_id)
+        flash("Catégorie transmise à l'acheteur (le justificatif reste chez vous)." if consent else
+              "Catégorie retirée : les heures de la personne ne comptent plus pour la clause.", "success")
+    return redirect(url_for("cre.proposal", proposal_id=proposal_id))
 
 
 @bp.post("/propositions/<int:proposal_id>/etat")
@@ -498,7 +535,8 @@ def clause_lot(lot_id: int):
                          "max_distance_km": LOT_RADIUS_KM})
     matches = eng.rank(db, need, top=DEFAULT_CANDIDATES, profile_ids=eligible_ids) if eligible_ids else []
     profiles = {str(p["id"]): p for p in storage.list_profiles(db, siae_id=_org_id())}
-    linked = [n for n in storage.list_needs(db) if (n.get("public_contract") or "").strip() == contract["reference"]]
+    # Only the lot's titulaire links its needs to it (never a typed reference: see clause_links).
+    linked = storage.linked_needs(db, lot_id, status="ouvert")
     return render_template("cre/clause_lot.html", contract=contract, lot=lot, fulfilment=fulfilment, matches=matches,
                            profiles=profiles, linked=linked, radius=LOT_RADIUS_KM,
                            categories=eligibility.CATEGORIES)

@@ -274,6 +274,8 @@ def profile_export_row(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def need_export_row(row: Mapping[str, Any]) -> dict[str, Any]:
     skills = row.get("skills") or []
-    return {**row, "skills_required": "; ".join(s["text"] for s in skills if s.get("required", True)),
+    # The linked lot as the importer reads it back ("2026-MTR-017 lot 2"); empty when not linked.
+    link = f"{row['linked_contract_reference']} lot {row['lot_number']}" if row.get("lot_id") else ""
+    return {**row, "public_contract": link, "skills_required": "; ".join(s["text"] for s in skills if s.get("required", True)),
             "skills_wanted": "; ".join(s["text"] for s in skills if not s.get("required", True)),
             "driving_licence": bool(row.get("driving_licence"))}

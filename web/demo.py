@@ -28,6 +28,8 @@ DEMO_PROPOSALS = [
     ("N025", [workflow.PROPOSED]),
     ("N001", [workflow.SEEN, workflow.INTERVIEW]),
     ("N009", [workflow.PROPOSED]),
+    # N005 (Clarivia Propreté) is linked to its lot of 2026-MTR-031: the hire prepares a draft ledger line.
+    ("N005", [workflow.HIRED]),
 ]
 _PATHS = {
     workflow.PROPOSED: [],
@@ -91,6 +93,8 @@ def load_demo(db, engine: EngineState) -> dict[str, int]:
                                              "lon": e["lon"], "size": e["size"]})
     profiles = storage.upsert_profiles(db, [profile_row(p) for p in _read("profiles.jsonl")])
     needs = storage.upsert_needs(db, [need_row(n) for n in _read("needs.jsonl")])
+    # Before the proposals: a hire on a need linked to a lot prepares its titulaire's ledger line.
+    clause_counts = load_clauses(db)
     created = 0
     for reference, states in DEMO_PROPOSALS:
         need = next((n for n in storage.list_needs(db, status=None) if n["reference"] == reference), None)
@@ -105,7 +109,6 @@ def load_demo(db, engine: EngineState) -> dict[str, int]:
                 reason = "poste_pourvu" if step == workflow.REFUSED else None
                 storage.transition_proposal(db, proposal_id, step, actor="démonstration", reason=reason)
             created += 1
-    clause_counts = load_clauses(db)
     clause_counts["pooled_needs_created"] = load_pooled(db, engine)
     clause_counts["network_employers_created"] = load_network(db)
     clause_counts["accounts_created"] = load_accounts(db)
@@ -120,10 +123,13 @@ DEMO_ACCOUNTS = [
     ("cre@demo.passerelle.fr", "Nadia (CRE)", "cre", "S1"),
     ("cre.insertion@demo.passerelle.fr", "Karim (CIP)", "cre", "S4"),
     ("employeur@demo.passerelle.fr", "Claire (Filéa Câblage)", "employer", "E14"),
-    ("cre.ai@demo.passerelle.fr", "Sophie (CIP de l'AI)", "cre", "S6"),
+    ("cre.ai@demo.passerelle.fr", "Inès (CIP de l'AI)", "cre", "S6"),
     ("direction@demo.passerelle.fr", "Hélène (direction)", "direction", "S1"),
     ("bailleur@demo.passerelle.fr", "Julien (Résidences de l'Ourcq)", "employer", "E18"),
     ("acheteur@demo.passerelle.fr", "Marc (Ville de Montreuil)", "buyer", "B1"),
+    ("titulaire@demo.passerelle.fr", "Sophie (Atelier Rénov'Est)", "employer", "E01"),
+    ("titulaire.proprete@demo.passerelle.fr", "Yanis (Clarivia Propreté)", "employer", "E03"),
+    ("conciergerie@demo.passerelle.fr", "Lina (Veille & Conciergerie Urbaine)", "employer", "E11"),
     ("admin@demo.passerelle.fr", "Administrateur", "admin", None),
 ]
 
@@ -162,7 +168,9 @@ def load_clauses(db) -> dict[str, int]:
                     data, errors = validation.clean_lot(lot)
                     if errors:
                         raise ValueError(f"lot de démonstration {c['reference']}/{lot['number']} : {errors}")
-                    storage.save_lot(db, {**data, "contract_id": contract["id"]})
+                    lot_id = storage.save_lot(db, {**data, "contract_id": contract["id"]})
+                    if lot.get("titulaire_id"):
+                        storage.award_lot(db, lot_id, lot["titulaire_id"])
             for lot in storage.list_lots(db, contract["id"]):
                 lots[(c["reference"], lot["number"])] = (contract, lot["id"])
         people = {p["reference"]: p for p in spec["participants"]}
@@ -181,6 +189,45 @@ def load_clauses(db) -> dict[str, int]:
                     "hours": e["hours"], "modality": e["modality"], "employer_name": e["employer_name"],
                     "contract_type": e["contract_type"]}, actor="démonstration", action="import")
                 created["ledger_lines_created"] += 1
+        for link in spec.get("linked_needs", []):
+            need = storage.need_by_reference(db, link["employer"], link["need"])
+            _, lot_id = lots[(link["contract"], link["lot"])]
+            if need is not None and need.get("lot_id") != lot_id:
+                storage.link_need(db, need["id"], lot_id)
+        for c in spec.get("commitments", []):
+            if not any(r["supplier_id"] == c["supplier"] and r["year"] == c["year"]
+                       for r in storage.list_commitments(db, c["buyer"])):
+                storage.save_commitment(db, c["buyer"], {**{k: c[k] for k in (
+                    "year", "pmsmp", "internships", "hires", "internships_done", "note")}, "supplier_id": c["supplier"]})
+    created["declarations_created"] = load_declarations(db, spec, lots)
+    return created
+
+
+def load_declarations(db, spec: dict, lots: dict) -> int:
+    """Titulaires' declarations in each state: sent, rejected with a reason, validated with a correction."""
+    from .declarations import validate
+
+    created = 0
+    for d in spec.get("declarations", []):
+        contract, lot_id = lots[(d["contract"], d["lot"])]
+        if storage.declaration_for(db, lot_id, d["month"]) is not None:
+            continue
+        with storage.transaction(db):
+            declaration = storage.ensure_declaration(db, contract["id"], lot_id, d["month"])
+            storage.replace_declaration_lines(db, declaration["id"], d["lines"])
+            titulaire = storage.get_lot(db, lot_id)["titulaire"]
+            storage.set_declaration_status(db, declaration["id"], storage.DECLARATION_SUBMITTED, actor=titulaire,
+                                           action="envoi")
+            buyer = storage.get_organisation(db, contract["buyer_id"])["name"]
+            if d["status"] == storage.DECLARATION_REJECTED:
+                storage.set_declaration_status(db, declaration["id"], storage.DECLARATION_REJECTED, actor=buyer,
+                                               action="rejet", reason=d["reason"])
+            elif d["status"] == storage.DECLARATION_VALIDATED:
+                lines = storage.declaration_lines(db, declaration["id"])
+                corrections = {line["id"]: {**line, **d["corrections"][line["participant_reference"]]}
+                               for line in lines if line["participant_reference"] in d.get("corrections", {})}
+                validate(db, storage.get_declaration(db, declaration["id"]), actor=buyer, corrections=corrections)
+        created += 1
     return created
 
 
@@ -194,6 +241,7 @@ def load_pooled(db, engine: EngineState) -> int:
                          "contract": pooling.CARRIER_CONTRACTS[item["carrier_contract"]]})
         members = [{"employer_id": m["employer"], "positions": m.get("positions"),
                     "hours_per_week": m.get("hours_per_week")} for m in item["members"]]
+        member_lots = {m["employer"]: m["lot"] for m in item["members"] if m.get("lot")}
         errors = pooling.share_errors([pooling.Share(**m) for m in members], positions=data.get("positions"),
                                       hours_per_week=data.get("hours_per_week"), carrier_id=item["carrier"])
         if errors:
@@ -203,6 +251,11 @@ def load_pooled(db, engine: EngineState) -> int:
                 db, data, {k: item.get(k) for k in ("carrier_contract", "training_body", "training_plan")}, members)
             need = storage.get_need(db, need_id)
             carrier = storage.get_organisation(db, item["carrier"])["name"]
+            for employer_id, lot in member_lots.items():
+                # The member is the lot's titulaire: its hours of mise à disposition serve that clause.
+                [lot_row] = [l for l in storage.lots_of_titulaire(db, employer_id)
+                             if l["contract_reference"] == lot["contract"] and l["number"] == lot["number"]]
+                storage.link_member_lot(db, need_id, employer_id, lot_row["id"])
             for hire in item.get("hires", []):
                 proposal_id = _demo_proposal(db, engine, need, hire["profile"])
                 for step in (workflow.SEEN, workflow.INTERVIEW, workflow.HIRED):

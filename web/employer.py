@@ -15,7 +15,7 @@ import storage
 import workflow
 from matching import FRENCH_LEVELS
 
-from . import careers, conflicts, csvio, skillmap, validation
+from . import careers, clause_links, conflicts, csvio, skillmap, validation
 from .db import get_db
 from .engine import engine
 from .auth import audit
@@ -75,7 +75,8 @@ def _need_values(row: dict | None) -> dict[str, Any]:
         return {"positions": 1}
     skills = row.get("skills") or []
     return {**row, "skills_required": "\n".join(s["text"] for s in skills if s.get("required", True)),
-            "skills_wanted": "\n".join(s["text"] for s in skills if not s.get("required", True))}
+            "skills_wanted": "\n".join(s["text"] for s in skills if not s.get("required", True)),
+            "lot_id": row.get("lot_id") or ""}
 
 
 # The need form's fields, as a stale form lists what the other person changed.
@@ -84,13 +85,14 @@ NEED_FIELDS = {
     "skills_required": "Compétences indispensables", "skills_wanted": "Compétences souhaitées",
     "contract": "Type de contrat", "hours_per_week": "Heures par semaine", "positions": "Nombre de postes",
     "start_date": "Date de début", "driving_licence": "Permis B exigé", "french_level": "Niveau de français exigé",
-    "postcode": "Code postal", "max_distance_km": "Distance maximale (km)", "public_contract": "Marché public lié",
+    "postcode": "Code postal", "max_distance_km": "Distance maximale (km)", "lot_id": "Lot de marché public lié",
 }
 
 
 def _render_need_form(values, entries, errors, need=None, map_errors=(), conflict=None):
     return render_template(
         "employer/need_form.html", values=values, errors=errors, map_errors=map_errors, need=need,
+        own_lots=storage.lots_of_titulaire(get_db(), _org_id()), lot_label=clause_links.lot_label,
         entries=skillmap.labelled(entries, engine().taxonomy), levels=FRENCH_LEVELS, contracts=workflow.CONTRACTS,
         skill_labels=sorted(s.label for s in engine().taxonomy.skills.values()), conflict=conflict,
     ), (409 if conflict else 400 if errors or map_errors else 200)
@@ -122,9 +124,14 @@ def _save_need(need: dict | None):
     if form.get("action") == "verifier":
         # Only the reading of the skills was asked for: the rest of the form is not judged yet.
         return _render_need_form(values, entries, {}, need, map_errors)
+    db = get_db()
+    link = data.pop("link", None)
+    if link is not None and "lot_id" not in errors:  # among the employer's own lots only
+        data["lot_id"], problem = clause_links.resolve(db, _org_id(), link)
+        if problem:
+            errors["lot_id"] = problem
     if errors or map_errors:
         return _render_need_form(values, entries, errors, need, map_errors)
-    db = get_db()
     row = {**data, "skill_map": entries, "employer_id": _org_id(), "rome_code": careers.rome_code(db, data.get("title", ""))}
     try:
         if need is None:
@@ -230,9 +237,16 @@ def import_needs():
     decoded = csvio.uploaded(upload, request.form.get("text"))
     text = decoded.text
     report = csvio.parse_needs(text).add_decoding(decoded)
+    db = get_db()
+    for number, data in report.rows:
+        link = data.pop("link", None)
+        if link is not None:  # the lot, among the employer's own only; stored as the need's lot_id
+            data["lot_id"], problem = clause_links.resolve(db, _org_id(), link)
+            if problem:
+                report.errors.append((number, problem))
     if request.form.get("action") != "importer" or not report.ok:
         return render_template("import.html", report=report, text=text, **page), (200 if report.ok else 400)
-    counts = storage.upsert_needs(get_db(), [{**data, "employer_id": _org_id()} for _, data in report.rows])
+    counts = storage.upsert_needs(db, [{**data, "employer_id": _org_id()} for _, data in report.rows])
     flash(f"Import terminé : {counts['created']} créé(s), {counts['updated']} mis à jour, "
           f"{counts['unchanged']} inchangé(s).", "success")
     for warning in report.warnings:

@@ -79,7 +79,12 @@ NEED_FIELDS = {
     "contract": {"type": ["string", "null"], "enum": [*workflow.CONTRACTS, None]},
     "hours_per_week": NULLABLE_NUMBER, "positions": {"type": ["integer", "null"]}, "start_date": NULLABLE_STRING,
     "requirements": {"type": "object", "properties": {"driving_licence": {"type": "boolean"}, "french_level": FRENCH_LEVEL}},
-    "location": LOCATION, "max_distance_km": NULLABLE_NUMBER, "public_contract": NULLABLE_STRING,
+    "location": LOCATION, "max_distance_km": NULLABLE_NUMBER,
+    "public_contract": {"type": ["string", "null"], "description": "marché du lot lié (lecture) ; en écriture, "
+                        "« RÉFÉRENCE » ou « RÉFÉRENCE lot N » cherché parmi les lots attribués à l'employeur "
+                        "seulement ; vide ou null : aucun lot"},
+    "lot_id": {"type": ["integer", "null"], "description": "lot de marché dont la clause est servie : un lot "
+               "attribué à l'employeur (titulaire) ; null : aucun"},
 }
 # Writing only: the two lists of a form, instead of "skills".
 NEED_INPUT_FIELDS = {
@@ -136,6 +141,22 @@ ASSIGNMENTS = {
         "employer_id": {"type": "string"}, "hours_per_week": {"type": "number", "exclusiveMinimum": 0, "maximum": 48},
         "start_date": {"type": "string", "format": "date"}}},
 }
+# A published count of people: an integer (5 or more, rounded to 5) or "moins de 5".
+COUNT = {"oneOf": [{"type": "integer", "minimum": 5}, {"type": "string", "enum": ["moins de 5"]}]}
+SHARE = {"type": "number", "exclusiveMinimum": 0, "maximum": 100,
+         "description": "fraction (0,05) ou pourcentage (5) : au-delà de 1, un pourcentage"}
+DATE_OR_MONTH = {"type": "string", "description": "AAAA-MM-JJ ou AAAA-MM"}
+CALIBRATION_INPUT = {
+    "trades": {"type": "array", "minItems": 1, "maxItems": 20, "items": {"type": "string", "minLength": 1},
+               "description": "métiers du marché, en texte libre ou en codes ROME"},
+    "location": {"type": "object", "required": ["lat", "lon"], "properties": {
+        "lat": {"type": "number", "minimum": -90, "maximum": 90},
+        "lon": {"type": "number", "minimum": -180, "maximum": 180}}},
+    "radius_km": {"type": "number", "minimum": 1, "maximum": 100},
+    "amount": {"type": "number", "minimum": 1}, "labour_share": SHARE, "insertion_rate": SHARE,
+    "hourly_cost": {"type": "number", "minimum": 1, "maximum": 500},
+    "start": DATE_OR_MONTH, "end": DATE_OR_MONTH,
+}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"], "properties": {
@@ -181,6 +202,24 @@ SCHEMAS: dict[str, Any] = {
     "ProposalInput": {"type": "object", "required": ["need_id", "profile_id"], "properties": {
         "need_id": {"type": "integer"}, "profile_id": {"type": "integer"}, "message": {"type": "string"},
         "proposed_by": IGNORED}},
+    "CalibrationInput": {"type": "object", "required": list(CALIBRATION_INPUT), "properties": CALIBRATION_INPUT},
+    "Calibration": {"type": "object", "required": ["required_hours", "trades", "people_total", "recommended_hours",
+                                                   "explanation"], "properties": {
+        "required_hours": {"type": "integer"},
+        "trades": {"type": "array", "items": {"type": "object", "required": ["text", "rome_code", "people", "structures"],
+                                              "properties": {
+            "text": {"type": "string"}, "rome_code": NULLABLE_STRING, "rome_label": NULLABLE_STRING,
+            "people": COUNT, "structures": {"type": "integer", "minimum": 0},
+            "structures_detail": {"type": "array", "items": {"type": "object", "properties": {
+                "name": {"type": "string"}, "kind": NULLABLE_STRING, "modality": NULLABLE_STRING}}}}}},
+        "people_total": COUNT,
+        "recommended_hours": {"type": "integer", "minimum": 0},
+        "recommended_rate": {"type": "number", "description": "heures recommandées ÷ heures de main-d'œuvre"},
+        "capacity_hours": {"type": "integer"}, "months": {"type": "integer"},
+        "site": {"type": "object", "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}}},
+        "radius_km": {"type": "number"},
+        "structure_kinds": {"type": "array", "items": {"type": "object"}},
+        "explanation": {"type": "string"}}},
     "Transition": {"type": "object", "required": ["status"], "properties": {
         "status": STATUS, "reason": {"type": ["string", "null"], "enum": [*workflow.REFUSAL_REASONS, None]},
         "note": {"type": "string", "maxLength": 4000}, "actor": IGNORED, **VERSION_INPUT, "assignments": ASSIGNMENTS}},
@@ -314,6 +353,15 @@ def document() -> dict[str, Any]:
                      "requestBody": body("Transition"),
                      "responses": {"200": _json(_ref("Proposal"), "Nouvel état"), "400": bad, "404": missing,
                                    "409": conflict, "415": not_json, "422": invalid}},
+        },
+        "/clause-calibrations": {
+            "post": {"summary": "Calibrer une clause avant l'appel d'offres (acheteurs)",
+                     "operationId": "calibrateClause", "requestBody": body("CalibrationInput"),
+                     "description": "Heures requises, personnes éligibles à portée du chantier par métier "
+                                    "(effectifs protégés : « moins de 5 », arrondis à 5), structures, heures "
+                                    "recommandées et le calcul expliqué.",
+                     "responses": {"200": _json(_ref("Calibration"), "Calibrage"), "400": bad,
+                                   "415": not_json, "422": invalid}},
         },
     }
     # Every operation but the public ones needs a token; the role or the organisation may forbid it.

@@ -7,6 +7,13 @@ candidates as the employer would, hires, places each hire with members and
 records the monthly hours of mise à disposition. A member sees the need, its
 candidates as an employer may (never eligibility, notes or references) and the
 hours done at its place. Who may do what: ``permissions.py``.
+
+Hours and clauses: a member that is the titulaire of a lot links its share to
+that lot; every month recorded for a hire placed with it then prepares the
+lot's draft declaration line (``prepare_line_for_placement``, a listener of
+``storage.on_pooled_hours``), modality ``mad_ai`` / ``mad_geiq`` / ``mad_etti``
+after the carrier, to be sent by the titulaire and validated by the buyer like
+any line (web/declarations.py).
 """
 from __future__ import annotations
 
@@ -15,13 +22,14 @@ from typing import Any, Mapping
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+import clauses
 import permissions
 import pooling
 import storage
 import workflow
 from matching import FRENCH_LEVELS
 
-from . import careers, conflicts, skillmap, validation
+from . import careers, conflicts, declarations, skillmap, validation
 from .auth import audit
 from .db import get_db
 from .employer import candidate_view
@@ -388,8 +396,10 @@ def view(pooled_id: int):
     by_month: dict[str, float] = {}
     for r in storage.list_hours(db, pooled_id, employer_id=org_id):
         by_month[r["month"]] = by_month.get(r["month"], 0.0) + r["hours"]
+    share = next(m for m in pooled["members"] if m["employer_id"] == org_id)
     return render_template("pooled/member.html", need=need, pooled=pooled, proposals=proposals,
-                           labels=workflow.STATE_LABELS, assignments=assignments,
+                           labels=workflow.STATE_LABELS, assignments=assignments, share=share,
+                           lots=storage.lots_of_titulaire(db, org_id),
                            records=[{"month": m, "hours": h} for m, h in sorted(by_month.items())],
                            entries=skillmap.labelled(need["skill_map"], engine().taxonomy))
 
@@ -408,6 +418,90 @@ def member_proposal(pooled_id: int, proposal_id: int):
                            events=storage.proposal_events(db, proposal_id, shared_only=True))
 
 
+@member_bp.post("/<int:pooled_id>/lot")
+def link_lot(pooled_id: int):
+    """A member that is a lot's titulaire chooses the lot its share serves (or none)."""
+    need, pooled = _pooled(pooled_id)
+    db = get_db()
+    lot_id = request.form.get("lot_id", type=int)
+    if lot_id is not None:
+        try:
+            lot = storage.get_lot(db, lot_id)
+        except storage.NotFound:
+            abort(404)
+        if not permissions.can_link_pooled_share_to_lot(current_user(), pooled, lot):
+            abort(404)
+    with storage.transaction(db):
+        storage.link_member_lot(db, pooled_id, current_org()["id"], lot_id)
+        audit("lot servi par un besoin mutualisé", "pooled_need", pooled_id, str(lot_id or "aucun"))
+    flash("Lot enregistré : les heures de mise à disposition chez vous prépareront ses déclarations."
+          if lot_id else "Plus aucun lot lié à ce besoin mutualisé.", "success")
+    return redirect(url_for("member.view", pooled_id=pooled_id))
+
+
+# -- the hours of mise à disposition feed the clause of a member's lot -------------------------------
+def prepare_line_for_placement(db, change: storage.PooledHoursChange) -> int | None:
+    """A pooled-hours listener: hours recorded for a hire placed with a member that linked its share to
+    one of its lots become that lot's draft declaration line of the month (created, or its hours
+    corrected). Returns the line id; None when nothing is prepared: no lot linked, the lot awarded to
+    someone else since, a month outside the contract or still to come, or a declaration already sent
+    (the titulaire and the buyer then settle it on the declaration itself).
+
+    As for a direct hire, the eligibility category is never copied: the proposing structure's CRE
+    confirms it with the person's agreement (``declarations.confirm_eligibility``).
+    """
+    assignment = change.assignment
+    pooled = storage.get_pooled(db, assignment["need_id"])
+    share = next((m for m in pooled["members"] if m["employer_id"] == assignment["employer_id"]), None)
+    if not share or not share.get("lot_id"):
+        return None
+    lot = storage.get_lot(db, share["lot_id"])
+    if lot.get("titulaire_id") != assignment["employer_id"]:
+        return None
+    contract = storage.get_contract(db, lot["contract_id"])
+    if change.month not in declarations.declarable_months(contract):
+        return None
+    proposal = storage.get_proposal(db, assignment["proposal_id"])
+    participant = storage.participant_by_profile(db, contract["id"], proposal["profile_id"])
+    if participant is None:
+        participant_id = storage.save_participant(db, {
+            "contract_id": contract["id"], "reference": declarations.participant_reference(proposal["id"]),
+            "profile_id": proposal["profile_id"], "proposal_id": proposal["id"], "siae_id": proposal["siae_id"],
+            "exit_situation": "en_cours"})
+        participant = storage.get_participant(db, participant_id)
+    declaration = storage.ensure_declaration(db, contract["id"], lot["id"], change.month)
+    if declaration["status"] not in storage.EDITABLE_STATUSES:
+        return None
+    carrier = storage.get_organisation(db, pooled["carrier_id"])
+    fields = pooling.ledger_line(carrier=carrier, carrier_contract=pooled["carrier_contract"], lot_id=lot["id"],
+                                 participant_id=participant["id"], month=change.month, hours=change.hours,
+                                 start_date=assignment["start_date"], end_date=assignment.get("end_date"))
+    line = {k: fields[k] for k in ("hours", "modality", "employer_name", "contract_type", "contract_start",
+                                   "contract_end")}
+    line.update(participant_reference=participant["reference"], participant_id=participant["id"],
+                proposal_id=proposal["id"], exit_situation=participant.get("exit_situation") or "en_cours")
+    lines = storage.declaration_lines(db, declaration["id"])
+    existing = next((l for l in lines if l["participant_reference"] == participant["reference"]
+                     and l["modality"] == line["modality"]), None)
+    if change.hours <= 0:
+        if existing is not None:  # no hours this month after all: the prepared line goes
+            storage.replace_declaration_lines(db, declaration["id"], [l for l in lines if l["id"] != existing["id"]])
+        return None
+    if existing is None:
+        line_id = storage.add_declaration_line(db, declaration["id"], line)
+    else:
+        line_id = existing["id"]
+        storage.update_declaration_line(db, line_id, {**existing, **line})
+    storage.add_declaration_event(db, declaration["id"], "heures de mise à disposition préparées par Passerelle "
+                                  f"({pooled['carrier_name']})", actor=change.actor)
+    return line_id
+
+
+def _hours_listener(db, change: storage.PooledHoursChange) -> None:
+    prepare_line_for_placement(db, change)
+
+
 def init_app(app) -> None:
     app.register_blueprint(carrier_bp)
     app.register_blueprint(member_bp)
+    storage.on_pooled_hours(_hours_listener)

@@ -304,8 +304,34 @@ def clean_need(raw: Mapping[str, Any], *, partial: bool = False) -> tuple[dict[s
     c.choice("french_level", "Niveau de français exigé", FRENCH_LEVELS)
     c.location()
     c.number("max_distance_km", "Distance maximale (km)", minimum=1, maximum=MAX_MOBILITY_KM)
-    c.text("public_contract", "Marché public lié")
+    _lot_link(c)
     return c.data, c.errors
+
+
+def _lot_link(c: "_Cleaner") -> None:
+    """The lot a need serves, as asked: ``lot_id`` (forms, API) or a contract reference (CSV, API).
+
+    Stored as ``c.data["link"]`` ({"lot_id": int | None} or {"reference": text}), resolved among the
+    employer's own lots by ``clause_links.resolve``: a typed reference links nothing by itself.
+    Absent from the input: the need's link is left alone.
+    """
+    if "lot_id" in c.raw:
+        value = c.value("lot_id")
+        if value in (None, ""):
+            c.data["link"] = {"lot_id": None}
+        elif isinstance(value, int) and not isinstance(value, bool) or (isinstance(value, str) and value.isdigit()
+                                                                          and len(value) <= 9):
+            c.data["link"] = {"lot_id": int(value)}
+        else:
+            c.errors["lot_id"] = "Lot du marché : choisissez un de vos lots."
+    elif "public_contract" in c.raw:
+        value = c.value("public_contract")
+        if value is None or value == "":
+            c.data["link"] = {"lot_id": None}
+        elif not isinstance(value, str) or len(value) > MAX_SHORT_TEXT:
+            c.errors["public_contract"] = f"Marché public lié : référence de {MAX_SHORT_TEXT} caractères au plus."
+        else:
+            c.data["link"] = {"reference": value}
 
 
 def _flag(value: Any) -> bool | None:
@@ -338,6 +364,12 @@ def clean_contract(raw: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
     c.date("end_date", "Fin d'exécution", required=True)
     c.boolean("pooling_allowed", "Globalisation des heures")
     c.boolean("qpv_priority", "Priorité aux résidents QPV (NPNRU)")
+    c.boolean("pmsmp_counted", "Les PMSMP comptent pour la clause")
+    c.text("facilitator_name", "Facilitateur : nom", max_length=MAX_SHORT_TEXT)
+    c.text("facilitator_email", "Facilitateur : adresse électronique", max_length=200)
+    c.text("facilitator_phone", "Facilitateur : téléphone", max_length=40)
+    if c.data.get("facilitator_email") and "@" not in c.data["facilitator_email"]:
+        c.errors["facilitator_email"] = "Facilitateur : adresse électronique invalide."
     start, end = c.data.get("start_date"), c.data.get("end_date")
     if start and end and end <= start:
         c.errors["end_date"] = "Fin d'exécution : elle doit être postérieure au début."
@@ -495,3 +527,102 @@ def clean_network_potential(raw: Mapping[str, Any]) -> tuple[dict[str, Any], Err
         return {}, {"notes": f"Note : {MAX_LONG_TEXT} caractères au plus."}
     return {"metier": metier, "count": int(count) if count else None, "expected": expected or None,
             "notes": notes or None}, {}
+# -- calibrating a clause before the tender -------------------------------------
+MAX_CALIBRATION_TRADES = 20
+MAX_CALIBRATION_RADIUS_KM = 100
+
+
+def _share(c: "_Cleaner", name: str, label: str, percent: bool) -> None:
+    """A share or a rate: a percentage (``percent``, forms), else a fraction (0.05) or, above 1, a percentage."""
+    c.number(name, label, minimum=0.0001, maximum=100, required=True)
+    if name in c.data and c.data[name] is not None and (percent or c.data[name] > 1):
+        c.data[name] = c.data[name] / 100
+
+
+def clean_calibration(raw: Mapping[str, Any], *, from_form: bool = False) -> tuple[dict[str, Any], Errors]:
+    """A planned contract to calibrate: trades, site (lat, lon), radius, the clause's figures, dates.
+
+    Shares and rates may be fractions (0.5) or percentages (50); dates
+    AAAA-MM-JJ or AAAA-MM (the first or last day of the month). ``from_form``:
+    the page's fields, trades one per line and shares always in percent.
+    """
+    c = _Cleaner(raw, False)
+    percent = from_form
+    trades = raw.get("trades")
+    if from_form and isinstance(trades, str):
+        trades = [t.strip() for t in re.split(r"[\n;]", trades)]
+    if not isinstance(trades, list) or not all(isinstance(t, str) for t in trades):
+        c.errors["trades"] = "Métiers : une liste de textes (ou de codes ROME) est attendue."
+    else:
+        trades = list(dict.fromkeys(t.strip() for t in trades if t.strip()))
+        if not trades:
+            c.errors["trades"] = "Métiers : indiquez au moins un métier."
+        elif len(trades) > MAX_CALIBRATION_TRADES:
+            c.errors["trades"] = f"Métiers : {MAX_CALIBRATION_TRADES} au plus."
+        elif any(len(t) > MAX_SHORT_TEXT for t in trades):
+            c.errors["trades"] = f"Métiers : {MAX_SHORT_TEXT} caractères au plus par métier."
+        else:
+            c.data["trades"] = trades
+    location = raw.get("location")
+    if not isinstance(location, Mapping):
+        c.errors["location"] = "Lieu du chantier : un objet {\"lat\", \"lon\"} est attendu."
+    else:
+        site = _Cleaner(location, False)
+        site.number("lat", "Latitude du chantier", minimum=-90, maximum=90, required=True)
+        site.number("lon", "Longitude du chantier", minimum=-180, maximum=180, required=True)
+        c.errors.update(site.errors)
+        if not site.errors:
+            c.data["location"] = {"lat": site.data["lat"], "lon": site.data["lon"]}
+    c.number("radius_km", "Rayon (km)", minimum=1, maximum=MAX_CALIBRATION_RADIUS_KM, required=True)
+    c.number("amount", "Montant (€ HT)", minimum=1, maximum=MAX_AMOUNT, required=True)
+    _share(c, "labour_share", "Part de main-d'œuvre", percent)
+    _share(c, "insertion_rate", "Taux d'insertion", percent)
+    c.number("hourly_cost", "Coût horaire chargé (€/h)", minimum=1, maximum=500, required=True)
+    for name, label, last in (("start", "Début", False), ("end", "Fin", True)):
+        value = c.value(name)
+        if isinstance(value, str) and MONTH.match(value):
+            c.data[name] = _month_day(value, last=last)
+        else:
+            c.date(name, label, required=True)
+    if c.data.get("start") and c.data.get("end") and c.data["end"] <= c.data["start"]:
+        c.errors["end"] = "Fin : elle doit être postérieure au début."
+    return c.data, c.errors
+
+
+def _month_day(month: str, *, last: bool) -> str:
+    """"2027-02" → its first day, or its last day."""
+    first = date(int(month[:4]), int(month[5:7]), 1)
+    if not last:
+        return first.isoformat()
+    following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    return date.fromordinal(following.toordinal() - 1).isoformat()
+
+
+def clean_site(raw: Mapping[str, Any]) -> tuple[dict[str, float] | None, Errors]:
+    """A site typed in a form: a postcode, or latitude and longitude; as {"lat", "lon"}."""
+    c = _Cleaner(raw, False)
+    c.location()
+    if c.errors:
+        return None, c.errors
+    if c.data.get("lat") is None:
+        return None, {"postcode": "Lieu du chantier : indiquez le code postal (ou la latitude et la longitude)."}
+    return {"lat": c.data["lat"], "lon": c.data["lon"]}, {}
+
+
+MAX_COMMITMENT = 10_000
+
+
+def clean_commitment(raw: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
+    """A supplier's yearly commitments: so many PMSMP, internships and hires of people in insertion."""
+    c = _Cleaner(raw, False)
+    c.text("supplier_id", "Fournisseur", required=True, max_length=40)
+    c.number("year", "Année", minimum=2000, maximum=2100, integer=True, required=True)
+    for name, label in (("pmsmp", "PMSMP"), ("internships", "Stages"), ("hires", "Embauches"),
+                        ("internships_done", "Stages réalisés (déclarés par le fournisseur)")):
+        c.number(name, label, minimum=0, maximum=MAX_COMMITMENT, integer=True)
+        if c.data.get(name) is None and name not in c.errors:
+            c.data[name] = 0
+    c.text("note", "Note", max_length=MAX_LONG_TEXT)
+    if not c.errors and not (c.data["pmsmp"] or c.data["internships"] or c.data["hires"]):
+        c.errors["pmsmp"] = "Engagements : au moins un nombre de PMSMP, de stages ou d'embauches."
+    return c.data, c.errors

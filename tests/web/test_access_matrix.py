@@ -17,14 +17,16 @@ from web.db import get_db
 from web_helpers import enter
 
 ROLE_ORG = {"cre": "S1", "direction": "S1", "employer": "E14", "buyer": "B1", "admin": None}
-OTHER_ORG = {"cre": "S2", "employer": "E01", "buyer": "B2"}
-# The roles that may open a blueprint's pages.
+# The roles that may open a blueprint's pages (the titulaire space belongs to employers a lot is awarded to).
 ROLES_OF_BLUEPRINT = {"cre": {"cre"}, "employer": {"employer"}, "buyer": {"buyer"}, "admin": {"admin"},
-                      "pooled": {"cre"}, "member": {"employer"}, "outreach": {"cre"},
+                      "titulaire": {"employer"}, "pooled": {"cre"}, "member": {"employer"}, "outreach": {"cre"},
                       "diagnostic": {"cre", "direction", "buyer"}}
-# Whose objects a blueprint's routes are about (the diagnostic has none: aggregates only).
-OWNER_ROLE = {"cre": "cre", "employer": "employer", "buyer": "buyer", "pooled": "cre", "member": "employer",
-              "outreach": "cre"}
+# Whose objects a blueprint's routes are about (the diagnostic has none: aggregates only), and an
+# organisation of that role that does not own them.
+OWNER_ROLE = {"cre": "cre", "employer": "employer", "buyer": "buyer", "titulaire": "employer", "pooled": "cre",
+              "member": "employer", "outreach": "cre"}
+OTHER_ORG = {"cre": "S2", "employer": "E01", "buyer": "B2", "titulaire": "E01", "pooled": "S2", "member": "E01",
+             "outreach": "S2"}
 ANY_USER = {"auth.account", "auth.logout"}
 # Public by design: the accessibility statement and the favicon (tests/web/test_public_pages.py).
 PUBLIC = {"auth.login", "auth.invitation", "home.index", "home.accessibility", "home.favicon"}
@@ -67,6 +69,14 @@ def objects(app):
         lot = storage.list_lots(db, contract["id"])[0]
         entry = storage.list_entries(db, contract["id"])[0]
         user = storage.list_users(db)[0]
+        # E14 becomes the lot's titulaire; its need linked to the lot and the S1 person hired on it prepare a
+        # clause participant of S1 (the CRE confirms its eligibility).
+        storage.award_lot(db, lot["id"], "E14")
+        storage.link_need(db, need["id"], lot["id"])
+        storage.transition_proposal(db, proposal_id, "embauchee", actor="test")
+        participant = storage.participants_of_proposal(db, proposal_id)[0]
+        declaration = storage.list_declarations(db, lot_id=lot["id"], status="soumise")[0]
+        commitment = storage.list_commitments(db, "B1")[0]
         pooled = _pooled_need_carried_by_s1(db, profile)
         network = storage.network_employer_by_reference(db, "S1", "ENT-0001")
         contact = storage.list_contacts(db, [network["id"]])[network["id"]][0]
@@ -77,7 +87,9 @@ def objects(app):
         return {
             "params": {"profile_id": profile["id"], "need_id": need["id"], "proposal_id": proposal_id,
                        "contract_id": contract["id"], "lot_id": lot["id"], "entry_id": entry["id"],
-                       "user_id": user["id"], "pooled_id": pooled["need_id"], "contact_id": contact["id"],
+                       "user_id": user["id"], "participant_id": participant["id"],
+                       "declaration_id": declaration["id"], "commitment_id": commitment["id"],
+                       "month": declaration["month"], "pooled_id": pooled["need_id"], "contact_id": contact["id"],
                        "event_id": event["id"], "potential_id": potential["id"], "drafted_need_id": drafted},
             # Routes of a pooled need take a proposal of that need; the network's routes, an entry of the network.
             "by_blueprint": {"pooled": {"proposal_id": pooled["proposal_id"]},
@@ -142,8 +154,8 @@ def test_route_by_role(app, objects, endpoint, method):
 
 @pytest.mark.parametrize("endpoint, method", OBJECT_ROUTES)
 def test_other_organisations_objects_are_404(app, objects, endpoint, method):
-    role = OWNER_ROLE[endpoint.split(".")[0]]
-    client = enter(app.test_client(), role, OTHER_ORG[role])
+    space = endpoint.split(".")[0]
+    client = enter(app.test_client(), OWNER_ROLE[space], OTHER_ORG[space])
     response = _call(client, method, _url(app, endpoint, objects))
     assert response.status_code == 404
     _no_leak(response, objects["markers"])

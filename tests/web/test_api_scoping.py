@@ -28,6 +28,9 @@ PUBLIC = {("/map", "get"), ("/openapi.json", "get")}
 METHODS = {"get", "post", "patch", "put", "delete"}
 PROTECTED = sorted((path, method) for path, item in document()["paths"].items()
                    for method in METHODS & set(item) if (path, method) not in PUBLIC)
+# Operations of the buyers' own (aggregated counts only): every other role is 403 there.
+BUYER_OPERATIONS = {("/clause-calibrations", "post")}
+NOT_FOR_BUYERS = [op for op in PROTECTED if op not in BUYER_OPERATIONS]
 EMPLOYER_STATES = ["entretien", "pmsmp", "periode_essai", "embauchee", "refusee"]
 # The person a denied answer must never show: keys of a profile, and of a proposal's person.
 PERSONAL_KEYS = {"first_name", "eligibility", "reference", "notes", "message", "explanation"}
@@ -114,6 +117,10 @@ BODIES = {
     ("/profiles/{profile_id}", "patch"): {"first_name": "Autre"},
     ("/proposals", "post"): {"need_id": "{N026}", "profile_id": "{s1_person}"},
     ("/proposals/{proposal_id}/transitions", "post"): {"status": "refusee", "reason": "autre"},
+    ("/clause-calibrations", "post"): {"trades": ["nettoyage de locaux"], "location": {"lat": 48.86, "lon": 2.44},
+                                       "radius_km": 20, "amount": 500000, "labour_share": 0.8,
+                                       "insertion_rate": 0.05, "hourly_cost": 25, "start": "2027-01-01",
+                                       "end": "2027-12-31"},
 }
 PATH_IDS = {"need_id": "{N025}", "profile_id": "{yusuf}", "proposal_id": "{shared}"}
 
@@ -178,14 +185,24 @@ def test_a_logged_in_session_does_not_open_the_api(client):
 
 
 # -- buyer and administrator: nothing of the API's data ------------------------------------
-# A buyer or facilitateur reads the territorial diagnostic (aggregates only), and nothing else.
+# A buyer or facilitateur reads the territorial diagnostic (aggregates only) too; an administrator nothing.
 OPEN_TO_BUYER = {("/territory", "get")}
-DENIED = [("buyer", "B1", p, m) for p, m in PROTECTED if (p, m) not in OPEN_TO_BUYER] + [
+DENIED = [("buyer", "B1", p, m) for p, m in NOT_FOR_BUYERS if (p, m) not in OPEN_TO_BUYER] + [
     ("admin", None, p, m) for p, m in PROTECTED]
 
 
 @pytest.mark.parametrize("role, org_id, path, method", DENIED, ids=[f"{m.upper()} {p}-{r}" for r, _, p, m in DENIED])
 def test_buyer_and_admin_are_403_on_every_protected_operation(app, db, cast, role, org_id, path, method):
+    before = fingerprint(db)
+    response = request(api_client(app, role, org_id), method, concrete(path, cast),
+                       fill(BODIES.get((path, method)), cast))
+    assert_denied(response, 403)
+    assert fingerprint(db) == before
+
+
+@pytest.mark.parametrize("role, org_id", [("cre", "S1"), ("employer", "E12"), ("admin", None)])
+@pytest.mark.parametrize("path, method", sorted(BUYER_OPERATIONS))
+def test_buyer_operations_are_403_for_every_other_role(app, db, cast, role, org_id, path, method):
     before = fingerprint(db)
     response = request(api_client(app, role, org_id), method, concrete(path, cast),
                        fill(BODIES.get((path, method)), cast))

@@ -74,7 +74,7 @@ def test_bad_contract_dates_are_refused(buyer, db):
 def test_fulfilment_page_shows_counted_missing_reasons_and_forecast(buyer, db):
     page = buyer.get(f"/acheteur/marches/{contract_id(db, '2026-MTR-031')}").get_data(as_text=True)
     assert "Heures requises" in page and "1 440 h" in page
-    assert "Au rythme actuel, la clause ne sera pas tenue" in page
+    assert "Au rythme déclaré, la clause ne sera pas tenue" in page
     assert "Déjà comptées pour ce mois par une autre modalité" in page
     assert "<svg" in page and "Heures comptées par mois" in page
     assert "Sous-traitance ou co-traitance avec une SIAE" in page
@@ -154,7 +154,9 @@ def test_report_and_csv_export(buyer, db):
     assert "Rapport de réalisation de la clause sociale d'insertion" in report
     text = buyer.get(f"/acheteur/marches/{cid}/registre.csv").data.decode("utf-8-sig")
     header, *lines = text.splitlines()
-    assert header.startswith("lot;participant_reference;category;month;hours")
+    assert header == ("lot;participant_reference;profile_reference;month;hours;modality;employer_name;contract_type;"
+                      "contract_start;contract_end;category;proof_kind;proof_date;exit_situation;counted_hours;"
+                      "not_counted_because")
     assert any("déjà comptées pour ce mois" in line for line in lines)
 
 
