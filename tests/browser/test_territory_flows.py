@@ -59,7 +59,7 @@ def test_a_cre_proposes_to_the_pooled_need_the_carrier_hires_and_places_a_member
     pooled = page.get_by_role("region", name="Besoin mutualisé")
     expect(pooled).to_contain_text("Coup de Main Habitat 93")
     members = pooled.get_by_role("table", name=re.compile("Employeurs membres"))
-    expect(members.get_by_role("row")).to_have_count(5)                 # header + 4 landlords
+    expect(members.get_by_role("row")).to_have_count(6)                 # header + 4 landlords + a conciergerie
     for landlord in LANDLORDS:
         expect(members).to_contain_text(landlord)
     expect(members).to_contain_text("17,5 h par semaine")

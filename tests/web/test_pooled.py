@@ -15,7 +15,7 @@ import workflow
 from web_helpers import api_client, enter
 
 REFERENCE = "MUT-GARDIENS-2026"
-MEMBERS = {"E16", "E17", "E18", "E19"}
+MEMBERS = {"E16", "E17", "E18", "E19", "E11"}
 
 
 def read(app):
@@ -49,7 +49,8 @@ def test_the_demo_pooled_need_has_its_carrier_members_and_shares(pooled):
     assert p["carrier_contract"] == "contrat de professionnalisation" and p["training_plan"]
     assert set(p["member_ids"]) == MEMBERS
     shares = {m["employer_id"]: (m["positions"], m["hours_per_week"]) for m in p["members"]}
-    assert shares == {"E16": (1, None), "E17": (None, 35.0), "E18": (None, 17.5), "E19": (None, 17.5)}
+    assert shares == {"E16": (1, None), "E17": (None, 35.0), "E18": (None, 17.5), "E19": (None, 17.5),
+                      "E11": (None, 17.5)}
     assert pooled["need"]["employer_id"] == "S6"                       # the carrier hires
 
 
@@ -58,11 +59,11 @@ def test_a_cre_sees_the_pooled_need_with_its_members_and_proposes_a_candidate(ap
     page = cre.get(f"/cre/besoins/{need_id}").get_data(as_text=True)
     assert "Besoin mutualisé" in page and "Coup de Main Habitat 93" in page
     for member in pooled["pooled"]["members"]:
-        assert member["name"].replace("'", "&#39;") in page
+        assert member["name"].replace("&", "&amp;").replace("'", "&#39;") in page
     assert 'data-candidate="' in page                                  # ranked and explained as any need
     assert "Suivre les candidatures" not in page                       # S1 does not carry it
     listing = cre.get("/cre/besoins").get_data(as_text=True)
-    assert "mutualisé" in listing and "4 employeurs, porté par" in listing
+    assert "mutualisé" in listing and "5 employeurs, porté par" in listing
     proposal_id, profile = _proposal_from_s1(app, need_id)
     proposal = storage.get_proposal(read(app), proposal_id)
     assert proposal["carrier_id"] == "S6" and set(proposal["member_ids"]) == MEMBERS
@@ -147,7 +148,7 @@ def test_a_hire_by_the_carrier_is_placed_with_members_and_their_monthly_hours_re
     placed = {a["employer_id"]: a["hours_per_week"] for a in storage.list_assignments(db, need_id, proposal_id=proposal_id)}
     assert placed == {"E16": 20.0, "E17": 15.0}
     changes = []
-    storage.on_pooled_hours(lambda db, change: changes.append(change))
+    listener = storage.on_pooled_hours(lambda db, change: changes.append(change))
     try:
         page = carrier.get(f"/cre/mutualises/{need_id}/heures?mois=2026-11").get_data(as_text=True)
         ids = {a["employer_id"]: a["id"] for a in storage.list_assignments(db, need_id, proposal_id=proposal_id)}
@@ -162,7 +163,7 @@ def test_a_hire_by_the_carrier_is_placed_with_members_and_their_monthly_hours_re
                      data={"mois": "2026-11", f"hours-{ids['E16']}": "82", f"hours-{ids['E17']}": "63"})
         assert [(c.hours, c.previous_hours) for c in changes] == [(82.0, 80.0)]   # a correction, once
     finally:
-        storage.pooled._LISTENERS.clear()
+        storage.pooled._LISTENERS.remove(listener)
     records = {(r["employer_id"], r["month"]): r["hours"] for r in storage.list_hours(read(app), need_id)}
     assert records[("E16", "2026-11")] == 82.0 and records[("E17", "2026-11")] == 63.0
     assert records[("E18", "2026-10")] == 70.0                      # the demo's own hire is untouched
@@ -293,3 +294,99 @@ def test_the_persons_data_export_includes_the_placements_and_their_hours(app):
     placements = {p["employer_name"]: {h["month"]: h["hours"] for h in p["hours"]} for p in data["pooled_placements"]}
     assert placements == {"Résidences de l'Ourcq": {"2026-10": 70.0, "2026-11": 73.5},
                           "Toit Solidaire Rosny": {"2026-10": 70.0, "2026-11": 70.0}}
+
+
+# -- hours of mise à disposition feed the clause of a member's lot (issue 13's declarations) ------------
+def _e11_lines(app, month=None):
+    db = read(app)
+    [lot] = storage.lots_of_titulaire(db, "E11")
+    rows = []
+    for declaration in storage.list_declarations(db, lot_id=lot["id"]):
+        if month is None or declaration["month"] == month:
+            rows += [{**l, "status": declaration["status"], "month": declaration["month"]}
+                     for l in storage.declaration_lines(db, declaration["id"])]
+    return lot, rows
+
+
+def test_the_demo_hours_at_a_titulaire_member_are_draft_lines_of_its_declarations(app, pooled):
+    share = next(m for m in pooled["pooled"]["members"] if m["employer_id"] == "E11")
+    lot, lines = _e11_lines(app)
+    assert share["lot_id"] == lot["id"] and lot["contract_reference"] == "2026-SSDH-058"
+    assert sorted((l["month"], l["hours"]) for l in lines) == [("2026-10", 70.0), ("2026-11", 73.5)]
+    for line in lines:
+        assert line["status"] == "brouillon" and line["modality"] == "mad_ai"
+        assert line["employer_name"].startswith("Coup de Main Habitat 93")
+        assert line["contract_type"] == "contrat de professionnalisation"
+        assert line["category"] is None and line["proof_kind"] is None       # never copied from the profile
+        assert re.fullmatch(r"PAS-\d{5}", line["participant_reference"])
+    # The other members are no titulaire: their hours stay hours of mise à disposition only.
+    assert sum(1 for _ in read(app).query("SELECT id FROM declaration_lines WHERE modality = 'mad_ai' "
+                                          "AND employer_name LIKE 'Coup de Main%'")) == 2
+
+
+def test_a_months_hours_prepare_then_correct_the_line_and_zero_removes_it(app, pooled):
+    need_id = pooled["need"]["id"]
+    db = read(app)
+    [placement] = storage.list_assignments(db, need_id, employer_id="E11")
+    carrier = enter(app.test_client(), "cre", "S6")
+    url = f"/cre/mutualises/{need_id}/heures"
+    carrier.post(url, data={"mois": "2026-12", f"hours-{placement['id']}": "42"})
+    _, lines = _e11_lines(app, "2026-12")
+    assert [(l["hours"], l["modality"], l["status"]) for l in lines] == [(42.0, "mad_ai", "brouillon")]
+    carrier.post(url, data={"mois": "2026-12", f"hours-{placement['id']}": "45,5"})
+    _, lines = _e11_lines(app, "2026-12")
+    assert [l["hours"] for l in lines] == [45.5]                       # corrected, not duplicated
+    carrier.post(url, data={"mois": "2026-12", f"hours-{placement['id']}": "0"})
+    assert _e11_lines(app, "2026-12")[1] == []
+
+
+def test_a_declaration_already_sent_is_not_changed_by_later_hours(app, pooled):
+    need_id = pooled["need"]["id"]
+    db = read(app)
+    lot, _ = _e11_lines(app)
+    declaration = storage.declaration_for(db, lot["id"], "2026-11")
+    storage.set_declaration_status(db, declaration["id"], storage.DECLARATION_SUBMITTED, actor="test", action="envoi")
+    [placement] = storage.list_assignments(db, need_id, employer_id="E11")
+    carrier = enter(app.test_client(), "cre", "S6")
+    carrier.post(f"/cre/mutualises/{need_id}/heures", data={"mois": "2026-11", f"hours-{placement['id']}": "80"})
+    assert [l["hours"] for l in _e11_lines(app, "2026-11")[1]] == [73.5]
+    assert storage.list_hours(read(app), need_id, employer_id="E11")[-1]["hours"] == 80.0   # the hours are recorded
+
+
+def test_the_titulaire_sees_the_prepared_line_as_a_hire_of_its_own(app, pooled):
+    lot, lines = _e11_lines(app, "2026-10")
+    titulaire = enter(app.test_client(), "employer", "E11")
+    page = titulaire.get(f"/employeur/marches/lots/{lot['id']}/mois/2026-10").get_data(as_text=True)
+    assert lines[0]["participant_reference"] in page and "Nathalie" in page
+    other = enter(app.test_client(), "employer", "E03")                # another titulaire
+    assert other.get(f"/employeur/marches/lots/{lot['id']}/mois/2026-10").status_code == 404
+
+
+def test_only_a_member_links_its_share_and_only_to_its_own_lot(app, pooled):
+    need_id = pooled["need"]["id"]
+    db = read(app)
+    [e11_lot] = storage.lots_of_titulaire(db, "E11")
+    e01_lot = storage.lots_of_titulaire(db, "E01")[0]
+    member = enter(app.test_client(), "employer", "E11")
+    page = member.get(f"/employeur/mutualises/{need_id}").get_data(as_text=True)
+    assert "Clause d&#39;insertion servie" in page or "Clause d'insertion servie" in page
+    assert member.post(f"/employeur/mutualises/{need_id}/lot", data={"lot_id": e01_lot["id"]}).status_code == 404
+    assert member.post(f"/employeur/mutualises/{need_id}/lot", data={"lot_id": ""}).status_code == 302
+    assert next(m for m in storage.get_pooled(read(app), need_id)["members"] if m["employer_id"] == "E11")["lot_id"] is None
+    assert member.post(f"/employeur/mutualises/{need_id}/lot", data={"lot_id": e11_lot["id"]}).status_code == 302
+    titulaire_not_member = enter(app.test_client(), "employer", "E01")
+    assert titulaire_not_member.post(f"/employeur/mutualises/{need_id}/lot",
+                                     data={"lot_id": e01_lot["id"]}).status_code == 404
+    other_member = enter(app.test_client(), "employer", "E17")
+    assert "Clause d" not in other_member.get(f"/employeur/mutualises/{need_id}").get_data(as_text=True)
+    assert other_member.post(f"/employeur/mutualises/{need_id}/lot", data={"lot_id": e11_lot["id"]}).status_code == 404
+
+
+def test_without_a_linked_lot_hours_prepare_no_line(app, pooled):
+    need_id = pooled["need"]["id"]
+    storage.link_member_lot(read(app), need_id, "E11", None)
+    db = read(app)
+    [placement] = storage.list_assignments(db, need_id, employer_id="E11")
+    enter(app.test_client(), "cre", "S6").post(f"/cre/mutualises/{need_id}/heures",
+                                               data={"mois": "2026-12", f"hours-{placement['id']}": "42"})
+    assert _e11_lines(app, "2026-12")[1] == []
