@@ -304,3 +304,15 @@ def test_buyer_decisions(user, award, commitment, calibrate):
     assert permissions.can_award_lot(user, CONTRACT_B1) is award
     assert permissions.can_manage_commitment(user, {"buyer_id": "B1"}) is commitment
     assert permissions.can_calibrate_clause(user) is calibrate
+
+
+@pytest.mark.parametrize("user, lot, expected", [
+    (EMP_E1, {"titulaire_id": "E1"}, True),        # a member, its own lot
+    (EMP_E1, {"titulaire_id": "E2"}, False),       # a member, another member's lot
+    (EMP_E1, {"titulaire_id": None}, False),       # a lot not awarded
+    (EMP_E3, {"titulaire_id": "E3"}, False),       # a titulaire outside the group
+    (CRE_S6, {"titulaire_id": "S6"}, False),       # the carrier is no titulaire of its members' lots
+    (BUYER_B1, {"titulaire_id": "E1"}, False), (NOBODY, {"titulaire_id": "E1"}, False),
+])
+def test_a_member_links_its_share_only_to_a_lot_of_its_own(user, lot, expected):
+    assert permissions.can_link_pooled_share_to_lot(user, POOLED, lot) is expected
