@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 from typing import Any, Iterable, Iterator, Mapping
 
 import sqlite_utils
@@ -22,9 +23,12 @@ JSON_COLUMNS: dict[str, tuple[str, ...]] = {
     "ledger_versions": ("data",),
     "needs": ("skills", "skill_map"),
     "proposals": ("explanation",),
+    "notifications": ("context",),
+    "mail_queue": ("context",),
+    "followup_checkins": ("difficulties",),
 }
 # JSON columns holding an object (decoded to {} when empty); the others hold lists.
-_JSON_OBJECTS = {"explanation", "data"}
+_JSON_OBJECTS = {"explanation", "data", "context"}
 
 
 class NotFound(LookupError):
@@ -38,6 +42,15 @@ class Conflict(ValueError):
 def now() -> str:
     """The current time in UTC, to the second, ISO 8601 (what every ``*_at`` column holds)."""
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+# Dates of the people's lives (a hire, a check-in, an exit) are days in France.
+LOCAL_TIMEZONE = ZoneInfo("Europe/Paris")
+
+
+def today() -> date:
+    """Today's date in France (what every ``*_on`` and ``*_date`` column holds)."""
+    return datetime.now(timezone.utc).astimezone(LOCAL_TIMEZONE).date()
 
 
 @contextlib.contextmanager

@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from flask import Flask
+
+_PARIS = ZoneInfo("Europe/Paris")
+_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
 def date_fr(value: str | None, with_time: bool = False) -> str:
@@ -19,6 +23,14 @@ def date_fr(value: str | None, with_time: bool = False) -> str:
         return value
 
 
+def when_fr(value: str | None) -> str:
+    """A meeting's moment, Paris time: "2026-03-10T14:30:00+01:00" → "mardi 10/03/2026 à 14 h 30"."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value).astimezone(_PARIS)
+    return f"{_DAYS[moment.weekday()]} {moment:%d/%m/%Y} à {moment:%H} h {moment:%M}"
+
+
 def num(value: float | int | None, digits: int = 1) -> str:
     """French number display: 43.8 -> "43,8", 70.0 -> "70", 1000000 -> "1 000 000"."""
     if value is None:
@@ -32,3 +44,4 @@ def num(value: float | int | None, digits: int = 1) -> str:
 def init_app(app: Flask) -> None:
     app.add_template_filter(date_fr)
     app.add_template_filter(num)
+    app.add_template_filter(when_fr, "interview_when")
