@@ -31,7 +31,7 @@ import storage
 
 from . import notify
 from .kinds import MailFailed
-from .registry import registry
+from .registry import DIGEST, registry
 
 log = logging.getLogger(__name__)
 
@@ -318,7 +318,7 @@ def queue_digests(db: sqlite_utils.Database, settings: MailSettings) -> int:
     if local.hour < settings.digest_hour:
         return 0
     queued = 0
-    for user_id, items in storage.pending_digests(db).items():
+    for user_id, items in storage.pending_digests(db, DIGEST).items():
         user = storage.get_user(db, user_id)
         if not user["active"]:
             continue

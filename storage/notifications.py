@@ -81,10 +81,10 @@ def notifications_of_mail(db: sqlite_utils.Database, mail_id: int) -> list[dict[
     return select(db, "notifications", "SELECT * FROM notifications WHERE mail_id = ? ORDER BY id", [mail_id])
 
 
-def pending_digests(db: sqlite_utils.Database) -> dict[int, list[dict[str, Any]]]:
-    """Notifications waiting for their recipient's daily digest, by user."""
-    rows = select(db, "notifications", "SELECT * FROM notifications WHERE delivery = 'digest' AND mail_id IS NULL "
-                                       "ORDER BY user_id, id")
+def pending_digests(db: sqlite_utils.Database, delivery: str) -> dict[int, list[dict[str, Any]]]:
+    """Notifications waiting for their recipient's digest (``delivery``: the digest mode), by user."""
+    rows = select(db, "notifications", "SELECT * FROM notifications WHERE delivery = ? AND mail_id IS NULL "
+                                       "ORDER BY user_id, id", [delivery])
     out: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
         out.setdefault(row["user_id"], []).append(row)

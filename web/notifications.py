@@ -71,6 +71,8 @@ def preferences():
             if not kind.can_be_disabled:
                 continue
             mode = request.form.get(f"mode-{kind.kind}")
+            if mode is None:
+                continue  # not in the form: left as it was
             if mode not in notifications.MODES:
                 errors[kind.kind] = f"« {kind.label} » : choisissez dans la liste."
             modes[kind.kind] = mode

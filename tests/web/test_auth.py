@@ -10,7 +10,7 @@ import storage
 from app import create_app
 from conftest import TEST_CONFIG
 from web.db import get_db
-from web_helpers import PASSWORD, ensure_user, enter, user_email
+from web_helpers import PASSWORD, ensure_user, enter, outbox, run_jobs, text_of, user_email
 
 
 def login(client, email, password):
@@ -113,7 +113,10 @@ def test_invitation_first_login(app):
     admin = enter(app.test_client(), "admin", None)
     page = admin.post("/admin/comptes", data={"email": "nouvelle@cre.fr", "name": "Léa", "role": "cre",
                                               "org_id": "S3"}).get_data(as_text=True)
-    link = re.search(r"(/invitation/[\w-]+)", page).group(1)
+    assert "part par courriel à nouvelle@cre.fr" in page and "/invitation/" not in page  # for the invitee only
+    run_jobs(app)
+    [mail] = outbox(app, to="nouvelle@cre.fr", kind="invitation")
+    link = re.search(r"https://passerelle\.test(/invitation/[\w-]+)", text_of(mail)).group(1)
     visitor = app.test_client()
     bad = visitor.post(link, data={"password": "court", "confirm": "court"})
     assert bad.status_code == 400 and "au moins 12 caractères" in bad.get_data(as_text=True)
