@@ -12,24 +12,25 @@ from .base import select
 
 # Every action on a person's path, as (profile, when, what, about): proposals and their moves and
 # notes, check-ins recorded, exits recorded, profile changes. SQLite returns the other columns of the
-# row holding MAX(at) in a GROUP BY: the last action and its label in one pass.
+# row holding the MAX in a GROUP BY: the last action and its label in one pass (within one second,
+# the later row of its table wins: a hire recorded with its proposal's creation comes after it).
 _ACTIONS = """
-SELECT profile_id, MAX(at) AS at, what, about FROM (
-  SELECT proposals.profile_id AS profile_id, proposal_events.at AS at,
+SELECT profile_id, MAX(at || '|' || printf('%010d', ord)) AS latest, what, about FROM (
+  SELECT proposals.profile_id AS profile_id, proposal_events.at AS at, proposal_events.id AS ord,
          CASE WHEN proposal_events.from_status IS proposal_events.to_status THEN 'note' ELSE proposal_events.to_status END AS what,
          needs.title AS about
     FROM proposal_events JOIN proposals ON proposals.id = proposal_events.proposal_id
     JOIN needs ON needs.id = proposals.need_id JOIN profiles ON profiles.id = proposals.profile_id
    WHERE profiles.siae_id = :siae
   UNION ALL
-  SELECT followup_plans.profile_id, followup_checkins.done_at, 'point_de_suivi', organisations.name
+  SELECT followup_plans.profile_id, followup_checkins.done_at, followup_checkins.id, 'point_de_suivi', organisations.name
     FROM followup_checkins JOIN followup_plans ON followup_plans.id = followup_checkins.plan_id
     JOIN organisations ON organisations.id = followup_plans.employer_id
    WHERE followup_plans.siae_id = :siae AND followup_checkins.done_at IS NOT NULL
   UNION ALL
-  SELECT profile_id, updated_at, 'sortie', detail FROM exit_outcomes WHERE siae_id = :siae
+  SELECT profile_id, updated_at, id, 'sortie', detail FROM exit_outcomes WHERE siae_id = :siae
   UNION ALL
-  SELECT id, updated_at, 'profil', NULL FROM profiles WHERE siae_id = :siae
+  SELECT id, updated_at, 0, 'profil', NULL FROM profiles WHERE siae_id = :siae
 ) GROUP BY profile_id
 """
 
@@ -66,7 +67,7 @@ def caseload(db: sqlite_utils.Database, siae_id: str, *, include_archived: bool 
     out = []
     for person in people:
         action = actions.get(person["id"]) or {}
-        out.append({**person, "last_action_at": action.get("at"), "last_action": action.get("what"),
+        out.append({**person, "last_action_at": (action.get("latest") or "").split("|")[0] or None, "last_action": action.get("what"),
                     "last_action_about": action.get("about"), "next_checkin": next_checkins.get(person["id"]),
                     "open_proposals": proposals.get(person["id"], []),
                     "proposer_ids": proposers.get(person["id"], set()),
