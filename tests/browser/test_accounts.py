@@ -57,7 +57,7 @@ def test_a_wrong_password_and_an_unknown_address_get_the_same_answer(page: Page)
 
 
 # -- 2 ---------------------------------------------------------------------------
-def test_an_admin_invites_a_cre_who_chooses_a_password(page: Page, browser, live_server):
+def test_an_admin_invites_a_cre_who_chooses_a_password(page: Page, browser, live_server, deliver_mails):
     email = f"cip-{uuid.uuid4().hex[:6]}@e2e.passerelle.test"
     name = "Yasmine (CIP)"
     password = "un mot de passe bien long"
@@ -81,10 +81,12 @@ def test_an_admin_invites_a_cre_who_chooses_a_password(page: Page, browser, live
     organisation.select_option("S1")
     invite.get_by_role("button", name="Créer le compte et l'invitation").click()
 
-    shown = page.get_by_role("status").filter(has_text="Envoyez ce lien d'invitation")
-    expect(shown).to_contain_text("Compte créé.")
-    link = shown.locator("code").inner_text().strip()
-    assert re.fullmatch(re.escape(live_server) + r"/invitation/[A-Za-z0-9_-]{40,}", link), link
+    shown = page.get_by_role("status").filter(has_text="l'invitation (lien valable 7 jours) part par courriel")
+    expect(shown).to_contain_text(email)
+    expect(page.get_by_text("/invitation/")).to_have_count(0)        # the link is for the invitee only
+    [mail] = deliver_mails(email, "invitation")
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    link = re.search(re.escape(live_server) + r"/invitation/[A-Za-z0-9_-]{40,}", text).group(0)
     row = page.get_by_role("row").filter(has=page.get_by_role("cell", name=email, exact=True))
     expect(row).to_contain_text("invitation en attente")
     expect(row).to_contain_text(S1_NAME)
