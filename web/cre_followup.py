@@ -138,7 +138,7 @@ def update_followup(plan_id: int):
 def add_checkin(plan_id: int):
     plan = _own_plan(plan_id)
     errors: dict[str, str] = {}
-    due = validation._date_field(request.form.get("due_on"), "Date du point", errors, "due_on")
+    due = validation.date_field(request.form.get("due_on"), "Date du point", errors, "due_on")
     if due:
         try:
             storage.add_checkin(get_db(), plan_id, due)
@@ -181,7 +181,7 @@ def checkin(checkin_id: int):
                   "success")
         elif action == "deplacer":
             errors: dict[str, str] = {}
-            due = validation._date_field(request.form.get("due_on"), "Nouvelle date", errors, f"checkin-{checkin_id}-due")
+            due = validation.date_field(request.form.get("due_on"), "Nouvelle date", errors, f"checkin-{checkin_id}-due")
             if errors:
                 return _render_plan(plan, errors, request.form.to_dict(), 400)
             storage.move_checkin(db, checkin_id, due)

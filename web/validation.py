@@ -385,7 +385,7 @@ INTERVIEW_HORIZON_DAYS = 365        # an interview is not planned more than a ye
 MAX_CONTRACT_MONTHS = 120
 
 
-def _date_field(value: Any, label: str, errors: Errors, name: str) -> date | None:
+def date_field(value: Any, label: str, errors: Errors, name: str) -> date | None:
     try:
         return date.fromisoformat(str(value or "").strip())
     except ValueError:
@@ -397,7 +397,7 @@ def clean_interview(raw: Mapping[str, Any], *, today: date) -> tuple[dict[str, A
     """An interview slot proposed by an employer: date and time (Paris), duration, where or how, contact."""
     errors: Errors = {}
     data: dict[str, Any] = {}
-    day = _date_field(raw.get("date"), "Date de l'entretien", errors, "date")
+    day = date_field(raw.get("date"), "Date de l'entretien", errors, "date")
     match = TIME.match(str(raw.get("time") or "").strip())
     if not match:
         errors["time"] = "Heure : par exemple 14:30."
@@ -442,7 +442,7 @@ def clean_followup_plan(raw: Mapping[str, Any], *, cre_ids: set[int]) -> tuple[d
     errors: Errors = {}
     data: dict[str, Any] = {}
     if raw.get("hired_on"):
-        hired = _date_field(raw.get("hired_on"), "Date d'embauche", errors, "hired_on")
+        hired = date_field(raw.get("hired_on"), "Date d'embauche", errors, "hired_on")
         if hired:
             data["hired_on"] = hired.isoformat()
     contract = str(raw.get("contract_type") or "").strip()
@@ -484,7 +484,7 @@ def clean_exit_outcome(raw: Mapping[str, Any], *, today: date) -> tuple[dict[str
     """How a path ended: the date, the situation (official IAE categories), the contract's duration."""
     errors: Errors = {}
     data: dict[str, Any] = {}
-    exit_date = _date_field(raw.get("exit_date"), "Date de sortie", errors, "exit_date")
+    exit_date = date_field(raw.get("exit_date"), "Date de sortie", errors, "exit_date")
     if exit_date and not date(2000, 1, 1) <= exit_date <= today:
         errors["exit_date"] = "Date de sortie : pas dans le futur."
     elif exit_date:
