@@ -56,7 +56,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
-        RATELIMIT_ENABLED=True,  # explicit: Flask-Limiter would otherwise keep another app's setting
+        RATELIMIT_ENABLED=True,
+        # Who answers accessibility requests (the statement's contact).
+        ACCESSIBILITY_CONTACT=os.environ.get("PASSERELLE_ACCESSIBILITY_CONTACT", "accessibilite@passerelle.fr"),  # explicit: Flask-Limiter would otherwise keep another app's setting
     )
     if test_config:
         app.config.update(test_config)

@@ -1,23 +1,34 @@
-"""Jinja filters: French date display."""
+"""Jinja filters: French dates in Paris time, French numbers."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-_PARIS = ZoneInfo("Europe/Paris")
+# Moments are stored in UTC; people read them in the time of the office they work in.
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def paris_time(value: str) -> datetime:
+    """A stored ISO moment ("2026-11-22T13:47:00+00:00") in Paris time; a moment without an offset is UTC."""
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(PARIS)
+
+
 _DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
 def date_fr(value: str | None, with_time: bool = False) -> str:
-    """"2027-01-11" -> "11/01/2027"; with_time: "2026-11-22T13:47:00+00:00" -> "22/11/2026 13:47"."""
+    """"2027-01-11" -> "11/01/2027"; a moment is shown in Paris time: "2026-11-22T13:47:00+00:00" ->
+    "22/11/2026" or, ``with_time``, "22/11/2026 14:47" (the day itself may change: 23:30 UTC is the next day)."""
     if not value:
         return ""
     try:
-        if with_time and "T" in value:
-            moment = datetime.fromisoformat(value)
-            return moment.strftime("%d/%m/%Y %H:%M")
+        if "T" in value:
+            return paris_time(value).strftime("%d/%m/%Y %H:%M" if with_time else "%d/%m/%Y")
         return date.fromisoformat(value[:10]).strftime("%d/%m/%Y")
     except ValueError:
         return value
@@ -27,7 +38,7 @@ def when_fr(value: str | None) -> str:
     """A meeting's moment, Paris time: "2026-03-10T14:30:00+01:00" → "mardi 10/03/2026 à 14 h 30"."""
     if not value:
         return ""
-    moment = datetime.fromisoformat(value).astimezone(_PARIS)
+    moment = paris_time(value)
     return f"{_DAYS[moment.weekday()]} {moment:%d/%m/%Y} à {moment:%H} h {moment:%M}"
 
 

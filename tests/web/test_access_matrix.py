@@ -21,7 +21,8 @@ OTHER_ORG = {"cre": "S2", "employer": "E01", "buyer": "B2"}
 OWNER_OF_BLUEPRINT = {"cre": "cre", "employer": "employer", "buyer": "buyer", "admin": "admin"}
 ANY_USER = {"auth.account", "auth.logout", "notifications.index", "notifications.open_notification",
             "notifications.mark_all_read", "notifications.preferences"}
-PUBLIC = {"auth.login", "auth.invitation", "home.index", "password_reset.request_reset", "password_reset.reset"}
+PUBLIC = {"auth.login", "auth.invitation", "home.index", "home.favicon", "home.accessibility",
+          "password_reset.request_reset", "password_reset.reset"}
 # A notification is its recipient's alone: any other account, whatever its role, gets 404.
 RECIPIENT_ONLY = {"notifications.open_notification"}
 
