@@ -3,21 +3,18 @@ user's choices: how each kind of mail comes (immediately, in a daily digest, not
 phone number shown to the people they work with."""
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 import notifications
 import permissions
 import storage
 
+from . import validation
 from .auth import _safe_next, audit, current_user, role_required
 from .db import get_db
 
 bp = Blueprint("notifications", __name__)
 ANY_ROLE = ("cre", "employer", "buyer", "admin")
-# A French or international phone number, as people type it (spaces, dots, dashes, parentheses).
-PHONE = re.compile(r"^\+?[0-9][0-9 .\-()]{5,23}$")
 
 
 @bp.app_context_processor
@@ -77,7 +74,7 @@ def preferences():
                 errors[kind.kind] = f"« {kind.label} » : choisissez dans la liste."
             modes[kind.kind] = mode
         phone = (request.form.get("phone") or "").strip()
-        if phone and not PHONE.match(phone):
+        if phone and not validation.PHONE.match(phone):
             errors["phone"] = "Téléphone : un numéro comme 01 23 45 67 89 ou +33 1 23 45 67 89."
         if not errors:
             storage.save_notification_settings(db, user["id"], user.get("org_id"), modes)

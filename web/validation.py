@@ -378,6 +378,7 @@ def clean_entry(raw: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
 
 
 # -- interviews, follow-up plans, exit outcomes -------------------------------------------
+# A French or international phone number, as people type it (spaces, dots, dashes, parentheses).
 PHONE = re.compile(r"^\+?[0-9][0-9 .\-()]{5,23}$")
 TIME = re.compile(r"^([01]?\d|2[0-3])[:hH]([0-5]\d)$")
 INTERVIEW_DURATIONS = (15, 240)     # minutes
