@@ -16,9 +16,15 @@ def _secret_key(instance_path: str) -> str:
         return os.environ["PASSERELLE_SECRET_KEY"]
     path = Path(instance_path) / "secret_key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32), encoding="utf-8")
-        path.chmod(0o600)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            # Created whole and private at once: two processes starting together keep the same key.
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(secrets.token_hex(32))
     return path.read_text(encoding="utf-8").strip()
 
 
@@ -56,9 +62,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        # The login rate limit (10 attempts a minute per address, web/auth.py); tests switch it off.
         RATELIMIT_ENABLED=True,
         # Who answers accessibility requests (the statement's contact).
-        ACCESSIBILITY_CONTACT=os.environ.get("PASSERELLE_ACCESSIBILITY_CONTACT", "accessibilite@passerelle.fr"),  # explicit: Flask-Limiter would otherwise keep another app's setting
+        ACCESSIBILITY_CONTACT=os.environ.get("PASSERELLE_ACCESSIBILITY_CONTACT", "accessibilite@passerelle.fr"),
     )
     if test_config:
         app.config.update(test_config)

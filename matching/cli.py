@@ -43,6 +43,8 @@ def _read_json(path: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise CliError(f"{path}:{exc.lineno} : JSON invalide ({exc.msg})") from exc
+    except RecursionError:
+        raise CliError(f"{path} : JSON trop imbriqué (des milliers de crochets ouverts)") from None
 
 
 def read_candidates(path: str) -> list[Profile]:
@@ -62,6 +64,8 @@ def read_candidates(path: str) -> list[Profile]:
                     profile = profile_from_dict(json.loads(line))
                 except json.JSONDecodeError as exc:
                     raise CliError(f"{path}:{number} : JSON invalide ({exc.msg})") from exc
+                except RecursionError:
+                    raise CliError(f"{path}:{number} : JSON trop imbriqué") from None
                 except InputError as exc:
                     raise CliError(f"{path}:{number} : {exc}") from exc
                 if profile.id in seen:
@@ -148,6 +152,8 @@ def read_profiles(path: str) -> list[Profile]:
         return [profile_from_dict(item) for item in items]
     except json.JSONDecodeError:
         return read_candidates(path)
+    except RecursionError:
+        raise CliError(f"{path} : JSON trop imbriqué") from None
     except InputError as exc:
         raise CliError(f"{path} : {exc}") from exc
 
@@ -215,4 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (CliError, TaxonomyError) as exc:
         print(f"erreur : {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RecursionError:  # input nested beyond what any reader was told to expect
+        print("erreur : entrée trop imbriquée", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -11,7 +11,7 @@ Callers use the package's names (``storage.create_profile``); the modules are
 the code's layout, not an API.
 """
 
-from .base import LOCAL_TIMEZONE, NotFound, Conflict, now, today, transaction, iter_table
+from .base import LOCAL_TIMEZONE, NotFound, Conflict, StaleVersion, now, today, transaction, iter_table
 from .schema import SCHEMA_VERSION, BUSY_TIMEOUT_MS, connect, schema_version, init_schema
 from .organisations import ORGANISATION_KINDS, upsert_organisation, get_organisation, list_organisations
 from .records import last_profile_change, profile_changes_since
@@ -66,6 +66,7 @@ from .accounts import (
     user_by_invitation,
     list_users,
     update_user,
+    change_password,
     create_token,
     token_owner,
     list_tokens,
@@ -73,6 +74,18 @@ from .accounts import (
     audit,
     audit_entries,
 )
+from .sessions import (
+    create_session,
+    session_user,
+    revoke_session,
+    revoke_sessions,
+    reserve_login_attempt,
+    login_succeeded,
+    failures_in_a_row,
+    account_failures_since,
+    known_address,
+)
+from .backup import BackupError, backup_database, check_backup, hold_serving_lock, restore_database
 from .person import person_export, anonymise_profile
 from .rome import ROME_TABLES, replace_rome, rome_version, rome_rows
 from .notifications import (
@@ -145,11 +158,7 @@ from .outcomes import exit_outcome_for_profile, list_exit_outcomes, save_exit_ou
 from .caseload import caseload
 
 __all__ = [
-    "INTERVIEW_CONFIRMED",
-    "INTERVIEW_OTHER_SLOT",
-    "INTERVIEW_PROPOSED",
-    "LOCAL_TIMEZONE",
-    "today",
+    "account_failures_since",
     "add_checkin",
     "add_notification",
     "add_proposal_note",
@@ -158,8 +167,12 @@ __all__ = [
     "answer_interview",
     "audit",
     "audit_entries",
+    "backup_database",
+    "BackupError",
     "BUSY_TIMEOUT_MS",
     "caseload",
+    "change_password",
+    "check_backup",
     "claim_due_mails",
     "complete_password_reset",
     "Conflict",
@@ -173,6 +186,7 @@ __all__ = [
     "create_password_reset",
     "create_profile",
     "create_proposal",
+    "create_session",
     "create_token",
     "create_user",
     "current_interview",
@@ -181,6 +195,7 @@ __all__ = [
     "enqueue_mail",
     "entry_history",
     "exit_outcome_for_profile",
+    "failures_in_a_row",
     "find_entry",
     "followup_plan_for_proposal",
     "get_checkin",
@@ -196,11 +211,16 @@ __all__ = [
     "get_profile",
     "get_proposal",
     "get_user",
+    "hold_serving_lock",
     "init_schema",
+    "INTERVIEW_CONFIRMED",
     "INTERVIEW_MODES",
+    "INTERVIEW_OTHER_SLOT",
+    "INTERVIEW_PROPOSED",
     "INTERVIEW_STATUSES",
     "iter_table",
     "job_done",
+    "known_address",
     "last_profile_change",
     "list_checkins",
     "list_contracts",
@@ -218,6 +238,8 @@ __all__ = [
     "list_tokens",
     "list_tutor_assessments",
     "list_users",
+    "LOCAL_TIMEZONE",
+    "login_succeeded",
     "mail_counts",
     "MAIL_FAILED",
     "MAIL_PENDING",
@@ -256,13 +278,16 @@ __all__ = [
     "recent_password_resets",
     "record_checkin",
     "replace_rome",
+    "reserve_login_attempt",
+    "restore_database",
     "retry_mail",
+    "revoke_session",
+    "revoke_sessions",
     "revoke_token",
     "ROLE_ORG_KIND",
     "ROLES",
     "rome_rows",
     "ROME_TABLES",
-    "SCRUBBED",
     "rome_version",
     "save_exit_outcome",
     "save_lot",
@@ -271,7 +296,11 @@ __all__ = [
     "save_rendered_mail",
     "SCHEMA_VERSION",
     "schema_version",
+    "SCRUBBED",
+    "session_user",
     "set_profile_archived",
+    "StaleVersion",
+    "today",
     "token_owner",
     "transaction",
     "transition_proposal",

@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
 import sqlite_utils
 
-from .base import Conflict, NotFound, get_row, now, select, transaction
+from .base import Conflict, NotFound, check_version, get_row, next_version, now, select, transaction
 from .organisations import get_organisation
 
 ROLES = {"cre": "CRE / CIP", "employer": "Employeur", "buyer": "Acheteur / facilitateur", "admin": "Administrateur"}
 ROLE_ORG_KIND = {"cre": "siae", "employer": "employer", "buyer": "buyer", "admin": None}
+
+# A token's last use is written at most this often: reading the API must not write on every request.
+TOKEN_USE_RESOLUTION = timedelta(hours=1)
 
 
 def create_user(db: sqlite_utils.Database, *, email: str, name: str, role: str, org_id: str | None,
@@ -34,7 +38,7 @@ def create_user(db: sqlite_utils.Database, *, email: str, name: str, role: str, 
                 "email": email.strip().lower(), "name": name, "role": role, "org_id": org_id if kind else None,
                 "password_hash": password_hash, "invitation_hash": invitation_hash,
                 "invitation_expires": invitation_expires, "active": 1, "failed_logins": 0, "created_at": now(),
-                "password_changed_at": now() if password_hash else None}).last_pk)
+                "password_changed_at": now() if password_hash else None, "version": 1}).last_pk)
     except sqlite3.IntegrityError as exc:
         raise Conflict(f"Un compte existe déjà pour {email}") from exc
 
@@ -58,33 +62,70 @@ def list_users(db: sqlite_utils.Database) -> list[dict[str, Any]]:
                               "LEFT JOIN organisations ON organisations.id = users.org_id ORDER BY users.email")
 
 
-def update_user(db: sqlite_utils.Database, user_id: int, data: Mapping[str, Any]) -> None:
+def update_user(db: sqlite_utils.Database, user_id: int, data: Mapping[str, Any], *,
+                expected_version: int | None = None) -> int:
+    """Change an account; return its new version (``StaleVersion`` if ``expected_version`` is not current)."""
     with transaction(db):
-        get_row(db, "users", user_id)
-        db["users"].update(user_id, dict(data))
+        current = get_row(db, "users", user_id)
+        check_version(current, expected_version, "ce compte")
+        version = next_version(current)
+        db["users"].update(user_id, {**data, "version": version})
+        return version
 
 
-def create_token(db: sqlite_utils.Database, user_id: int, name: str, token_hash: str, prefix: str) -> int:
+def change_password(db: sqlite_utils.Database, user_id: int, password_hash: str, *, keep_session: str | None = None
+                    ) -> str:
+    """Set a new password: every API token of the account is revoked and every session but
+    ``keep_session`` (the digest of the one that made the change) is closed. Returns the change's time."""
+    from .sessions import revoke_sessions
+
+    stamp = now()
+    with transaction(db):
+        update_user(db, user_id, {"password_hash": password_hash, "password_changed_at": stamp,
+                                  "invitation_hash": None, "invitation_expires": None})
+        db.execute("UPDATE api_tokens SET revoked = 1 WHERE user_id = ? AND revoked = 0", [user_id])
+        revoke_sessions(db, user_id, keep=keep_session)
+    return stamp
+
+
+def create_token(db: sqlite_utils.Database, user_id: int, name: str, token_hash: str, prefix: str, *,
+                 expires_at: str) -> int:
     with transaction(db):
         return int(db["api_tokens"].insert({"user_id": user_id, "name": name, "token_hash": token_hash,
-                                            "prefix": prefix, "created_at": now(), "revoked": 0}).last_pk)
+                                            "prefix": prefix, "created_at": now(), "revoked": 0,
+                                            "expires_at": expires_at}).last_pk)
 
 
 def token_owner(db: sqlite_utils.Database, token_hash: str) -> dict[str, Any] | None:
-    """The active user of an unrevoked token, or None."""
-    rows = select(db, "users", "SELECT users.*, api_tokens.id AS token_id FROM api_tokens "
+    """The active user of an unrevoked, unexpired token, or None.
+
+    The token's last use is recorded at most once per ``TOKEN_USE_RESOLUTION``, so that reads
+    through the API do not each take the database's write lock.
+    """
+    rows = select(db, "users", "SELECT users.*, api_tokens.id AS token_id, api_tokens.last_used_at AS token_used_at, "
+                              "api_tokens.expires_at AS token_expires_at FROM api_tokens "
                               "JOIN users ON users.id = api_tokens.user_id "
                               "WHERE api_tokens.token_hash = ? AND api_tokens.revoked = 0 AND users.active = 1",
                  [token_hash])
     if not rows:
         return None
-    db["api_tokens"].update(rows[0]["token_id"], {"last_used_at": now()})
-    return rows[0]
+    user = rows[0]
+    moment = datetime.now(timezone.utc)
+    if not user["token_expires_at"] or datetime.fromisoformat(user["token_expires_at"]) <= moment:
+        return None
+    used = user["token_used_at"]
+    if not used or datetime.fromisoformat(used) <= moment - TOKEN_USE_RESOLUTION:
+        try:
+            with transaction(db):
+                db["api_tokens"].update(user["token_id"], {"last_used_at": now()})
+        except sqlite3.OperationalError:
+            pass  # bookkeeping only: a busy database must not fail the request itself
+    return user
 
 
 def list_tokens(db: sqlite_utils.Database, user_id: int) -> list[dict[str, Any]]:
-    return select(db, "api_tokens", "SELECT id, name, prefix, created_at, last_used_at, revoked FROM api_tokens "
-                                   "WHERE user_id = ? ORDER BY id", [user_id])
+    return select(db, "api_tokens", "SELECT id, name, prefix, created_at, last_used_at, expires_at, revoked "
+                                   "FROM api_tokens WHERE user_id = ? ORDER BY id", [user_id])
 
 
 def revoke_token(db: sqlite_utils.Database, user_id: int, token_id: int) -> bool:
@@ -98,7 +139,12 @@ def revoke_token(db: sqlite_utils.Database, user_id: int, token_id: int) -> bool
 
 def audit(db: sqlite_utils.Database, user: Mapping[str, Any] | None, action: str, object_type: str,
           object_id: Any = None, detail: str = "", ip: str | None = None) -> None:
-    """Record who viewed or changed sensitive data. Written in its own transaction."""
+    """Record who viewed or changed sensitive data.
+
+    Call it inside the transaction of the change it records (``with transaction(db):`` around
+    both): the change and its audit row are stored together or not at all. Alone, it is its own
+    transaction (a view of data).
+    """
     user = user or {}
     with transaction(db):
         db["audit_log"].insert({

@@ -39,6 +39,32 @@ class Conflict(ValueError):
     """The write would break a uniqueness or workflow rule; the message is in French."""
 
 
+class StaleVersion(Conflict):
+    """The row changed since the writer read it (optimistic concurrency): nothing was written.
+
+    ``current`` is the row as it is now, so the caller can show the other person's change.
+    """
+
+    def __init__(self, message: str, current: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.current = current
+
+
+STALE_MESSAGE = ("Quelqu'un d'autre a modifié {what} pendant votre saisie : rien n'a été enregistré. "
+                 "Vérifiez ses changements, puis enregistrez à nouveau.")
+
+
+def check_version(row: Mapping[str, Any], expected: int | None, what: str) -> None:
+    """Refuse a write based on an older read. ``expected`` None: the caller read nothing to compare
+    (a script's partial update); the write is applied as is."""
+    if expected is not None and int(row.get("version") or 1) != int(expected):
+        raise StaleVersion(STALE_MESSAGE.format(what=what), dict(row))
+
+
+def next_version(row: Mapping[str, Any]) -> int:
+    return int(row.get("version") or 1) + 1
+
+
 def now() -> str:
     """The current time in UTC, to the second, ISO 8601 (what every ``*_at`` column holds)."""
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()

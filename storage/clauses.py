@@ -7,25 +7,31 @@ from typing import Any, Iterable, Mapping
 
 import sqlite_utils
 
-from .base import Conflict, encode_row, get_row, now, select, transaction
+from .base import Conflict, check_version, encode_row, get_row, next_version, now, select, transaction
 
 def create_contract(db: sqlite_utils.Database, data: Mapping[str, Any]) -> int:
     stamp = now()
     try:
         with transaction(db):
             return int(db["contracts"].insert(encode_row("contracts", {**data, "created_at": stamp,
-                                                                     "updated_at": stamp})).last_pk)
+                                                                     "updated_at": stamp, "version": 1})).last_pk)
     except sqlite3.IntegrityError as exc:
         raise Conflict(f"La référence de marché « {data.get('reference')} » est déjà utilisée") from exc
 
 
-def update_contract(db: sqlite_utils.Database, contract_id: int, data: Mapping[str, Any]) -> None:
+def update_contract(db: sqlite_utils.Database, contract_id: int, data: Mapping[str, Any], *,
+                    expected_version: int | None = None) -> int:
+    """Change a contract; return its new version (``StaleVersion`` if ``expected_version`` is not current)."""
     with transaction(db):
-        get_row(db, "contracts", contract_id)
+        current = get_row(db, "contracts", contract_id)
+        check_version(current, expected_version, "ce marché")
+        version = next_version(current)
         try:
-            db["contracts"].update(contract_id, encode_row("contracts", {**data, "updated_at": now()}))
+            db["contracts"].update(contract_id, encode_row("contracts", {**data, "updated_at": now(),
+                                                                       "version": version}))
         except sqlite3.IntegrityError as exc:
             raise Conflict(f"La référence de marché « {data.get('reference')} » est déjà utilisée") from exc
+        return version
 
 
 def get_contract(db: sqlite_utils.Database, contract_id: int) -> dict[str, Any]:
@@ -45,15 +51,20 @@ def list_contracts(db: sqlite_utils.Database, *, buyer_id: str | None = None) ->
     return select(db, "contracts", sql + " ORDER BY start_date, id")
 
 
-def save_lot(db: sqlite_utils.Database, data: Mapping[str, Any], lot_id: int | None = None) -> int:
-    """Create a lot, or replace the fields of an existing one."""
+def save_lot(db: sqlite_utils.Database, data: Mapping[str, Any], lot_id: int | None = None, *,
+             expected_version: int | None = None) -> int:
+    """Create a lot, or replace the fields of an existing one (``StaleVersion`` if it changed since
+    ``expected_version`` was read)."""
     stamp = now()
     try:
         with transaction(db):
             if lot_id is None:
-                return int(db["lots"].insert(encode_row("lots", {**data, "created_at": stamp, "updated_at": stamp})).last_pk)
-            get_row(db, "lots", lot_id)
-            db["lots"].update(lot_id, encode_row("lots", {**data, "updated_at": stamp}))
+                return int(db["lots"].insert(encode_row("lots", {**data, "created_at": stamp, "updated_at": stamp,
+                                                                 "version": 1})).last_pk)
+            current = get_row(db, "lots", lot_id)
+            check_version(current, expected_version, "ce lot")
+            db["lots"].update(lot_id, encode_row("lots", {**data, "updated_at": stamp,
+                                                          "version": next_version(current)}))
             return lot_id
     except sqlite3.IntegrityError as exc:
         raise Conflict(f"Le lot n° {data.get('number')} existe déjà dans ce marché") from exc
@@ -122,10 +133,14 @@ def create_entry(db: sqlite_utils.Database, contract_id: int, data: Mapping[str,
 
 
 def correct_entry(db: sqlite_utils.Database, entry_id: int, data: Mapping[str, Any], *, actor: str,
-                  action: str = "correction") -> bool:
-    """Change a ledger entry, keeping the earlier version; return whether anything changed."""
+                  action: str = "correction", expected_version: int | None = None) -> bool:
+    """Change a ledger entry, keeping the earlier version; return whether anything changed.
+
+    ``expected_version``: the version the corrector read (``StaleVersion`` if it changed since).
+    """
     with transaction(db):
         entry = get_row(db, "ledger_entries", entry_id)
+        check_version(entry, expected_version, "cette ligne du registre")
         changes = {k: data[k] for k in _ENTRY_FIELDS if k in data and data[k] != entry.get(k)}
         if not changes and not entry["deleted"]:
             return False
@@ -135,10 +150,12 @@ def correct_entry(db: sqlite_utils.Database, entry_id: int, data: Mapping[str, A
         return True
 
 
-def delete_entry(db: sqlite_utils.Database, entry_id: int, *, actor: str) -> None:
+def delete_entry(db: sqlite_utils.Database, entry_id: int, *, actor: str,
+                 expected_version: int | None = None) -> None:
     """Withdraw a ledger entry; it stays in the history."""
     with transaction(db):
         entry = get_row(db, "ledger_entries", entry_id)
+        check_version(entry, expected_version, "cette ligne du registre")
         db["ledger_entries"].update(entry_id, {"deleted": 1, "version": entry["version"] + 1, "updated_at": now()})
         _entry_version(db, entry_id, "suppression", actor)
 

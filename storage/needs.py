@@ -16,8 +16,10 @@ def create_need(db: sqlite_utils.Database, data: Mapping[str, Any]) -> int:
         return insert_record(db, "needs", data, {"status": "ouvert"})
 
 
-def update_need(db: sqlite_utils.Database, need_id: int, data: Mapping[str, Any]) -> None:
-    update_record(db, "needs", need_id, data)
+def update_need(db: sqlite_utils.Database, need_id: int, data: Mapping[str, Any], *,
+                expected_version: int | None = None) -> int:
+    """Change a need; return its new version (``StaleVersion`` if ``expected_version`` is not current)."""
+    return update_record(db, "needs", need_id, data, expected_version=expected_version)
 
 
 def get_need(db: sqlite_utils.Database, need_id: int) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from typing import Any
 
 import sqlite_utils
 
+from .accounts import change_password
 from .base import Conflict, now, select, transaction
 
 
@@ -29,13 +30,11 @@ def recent_password_resets(db: sqlite_utils.Database, user_id: int, since: str) 
 
 def complete_password_reset(db: sqlite_utils.Database, reset_id: int, user_id: int, password_hash: str) -> str:
     """Set the new password and spend every open link of the account (one use, and older links die
-    with it); the account is unlocked and a pending invitation is void. Returns the change's time."""
-    stamp = now()
+    with it). As any password change: every session and API token of the account is closed, and a
+    pending invitation is void. Returns the change's time."""
     with transaction(db):
         if db.execute("SELECT used_at FROM password_resets WHERE id = ?", [reset_id]).fetchone()[0]:
             raise Conflict("Ce lien a déjà servi : demandez-en un nouveau.")
-        db.execute("UPDATE password_resets SET used_at = ? WHERE user_id = ? AND used_at IS NULL", [stamp, user_id])
-        db["users"].update(user_id, {"password_hash": password_hash, "password_changed_at": stamp,
-                                     "failed_logins": 0, "locked_until": None, "invitation_hash": None,
-                                     "invitation_expires": None})
-    return stamp
+        db.execute("UPDATE password_resets SET used_at = ? WHERE user_id = ? AND used_at IS NULL",
+                   [now(), user_id])
+        return change_password(db, user_id, password_hash)

@@ -14,12 +14,14 @@ def create_profile(db: sqlite_utils.Database, data: Mapping[str, Any]) -> int:
         return insert_record(db, "profiles", data, {"archived": 0})
 
 
-def update_profile(db: sqlite_utils.Database, profile_id: int, data: Mapping[str, Any]) -> None:
-    update_record(db, "profiles", profile_id, data)
+def update_profile(db: sqlite_utils.Database, profile_id: int, data: Mapping[str, Any], *,
+                   expected_version: int | None = None) -> int:
+    """Change a profile; return its new version (``StaleVersion`` if ``expected_version`` is not current)."""
+    return update_record(db, "profiles", profile_id, data, expected_version=expected_version)
 
 
-def set_profile_archived(db: sqlite_utils.Database, profile_id: int, archived: bool) -> None:
-    update_record(db, "profiles", profile_id, {"archived": int(archived)})
+def set_profile_archived(db: sqlite_utils.Database, profile_id: int, archived: bool) -> int:
+    return update_record(db, "profiles", profile_id, {"archived": int(archived)})
 
 
 def get_profile(db: sqlite_utils.Database, profile_id: int) -> dict[str, Any]:

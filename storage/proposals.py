@@ -9,7 +9,7 @@ import sqlite_utils
 
 import workflow
 
-from .base import Conflict, NotFound, encode_row, get_row, now, select, transaction
+from .base import Conflict, NotFound, check_version, encode_row, get_row, next_version, now, select, transaction
 
 
 
@@ -80,7 +80,7 @@ def create_proposal(db: sqlite_utils.Database, *, need_id: int, profile_id: int,
                 "need_id": need_id, "profile_id": profile_id, "proposed_by": proposed_by, "proposer_id": proposer_id,
                 "message": message,
                 "status": workflow.PROPOSED, "score": score, "explanation": dict(explanation),
-                "created_at": stamp, "updated_at": stamp,
+                "created_at": stamp, "updated_at": stamp, "version": 1,
             })).last_pk
         except sqlite3.IntegrityError as exc:
             raise Conflict("Cette personne a déjà été proposée pour ce besoin") from exc
@@ -114,20 +114,23 @@ def list_proposals(db: sqlite_utils.Database, *, need_id: int | None = None, pro
 
 
 def transition_proposal(db: sqlite_utils.Database, proposal_id: int, target: str, *, actor: str,
-                        reason: str | None = None, note: str = "", internal: bool = False) -> dict[str, Any]:
+                        reason: str | None = None, note: str = "", internal: bool = False,
+                        expected_version: int | None = None) -> dict[str, Any]:
     """Move a proposal to ``target`` if the workflow allows it, and log the move.
 
     ``internal``: the note is for the CRE's structure only (never shown to the employer).
+    ``expected_version``: the version the mover saw (``StaleVersion`` if someone moved it since).
     """
     with transaction(db):
         current = get_row(db, "proposals", proposal_id)
+        check_version(current, expected_version, "cette candidature")
         try:
             workflow.check_transition(current["status"], target, reason)
         except workflow.TransitionError as exc:
             raise Conflict(str(exc)) from exc
         stamp = now()
         db["proposals"].update(proposal_id, {
-            "status": target, "updated_at": stamp,
+            "status": target, "updated_at": stamp, "version": next_version(current),
             "refusal_reason": reason if target == workflow.REFUSED else None,
         })
         db["proposal_events"].insert({"proposal_id": proposal_id, "from_status": current["status"],
@@ -139,7 +142,8 @@ def transition_proposal(db: sqlite_utils.Database, proposal_id: int, target: str
             hired = db.execute("SELECT COUNT(*) FROM proposals WHERE need_id = ? AND status = ?",
                                [need["id"], workflow.HIRED]).fetchone()[0]
             if hired >= (need["positions"] or 1):
-                db["needs"].update(need["id"], {"status": "pourvu", "updated_at": stamp})
+                db["needs"].update(need["id"], {"status": "pourvu", "updated_at": stamp,
+                                                "version": next_version(need)})
         return _changed(db, proposal_id, current["status"], actor, note, internal)
 
 

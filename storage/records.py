@@ -6,8 +6,10 @@ from typing import Any, Iterable, Mapping
 
 import sqlite_utils
 
-from .base import Conflict, encode_row, get_row, now, transaction
+from .base import Conflict, check_version, encode_row, get_row, next_version, now, transaction
 
+# How a stale write names the record in its French message.
+_WHAT = {"profiles": "ce profil", "needs": "ce besoin"}
 _DUPLICATE = {
     "profiles": "La référence « {} » est déjà utilisée",
     "needs": "La référence d'offre « {} » est déjà utilisée",
@@ -16,7 +18,7 @@ _DUPLICATE = {
 
 def insert_record(db: sqlite_utils.Database, table: str, data: Mapping[str, Any], defaults: Mapping[str, Any]) -> int:
     stamp = now()
-    row = encode_row(table, {**defaults, **data, "created_at": stamp, "updated_at": stamp})
+    row = encode_row(table, {**defaults, **data, "created_at": stamp, "updated_at": stamp, "version": 1})
     row.pop("id", None)
     try:
         pk = int(db[table].insert(row).last_pk)
@@ -27,10 +29,15 @@ def insert_record(db: sqlite_utils.Database, table: str, data: Mapping[str, Any]
     return pk
 
 
-def update_record(db: sqlite_utils.Database, table: str, pk: int, data: Mapping[str, Any]) -> None:
+def update_record(db: sqlite_utils.Database, table: str, pk: int, data: Mapping[str, Any], *,
+                  expected_version: int | None = None) -> int:
+    """Change a row; return its new version. ``expected_version``: the version the writer read
+    (``StaleVersion`` when the row changed since, checked under the write lock)."""
     with transaction(db):
-        get_row(db, table, pk)
-        row = encode_row(table, {**data, "updated_at": now()})
+        current = get_row(db, table, pk)
+        check_version(current, expected_version, _WHAT[table])
+        version = next_version(current)
+        row = encode_row(table, {**data, "updated_at": now(), "version": version})
         row.pop("id", None)
         try:
             db[table].update(pk, row)
@@ -38,6 +45,7 @@ def update_record(db: sqlite_utils.Database, table: str, pk: int, data: Mapping[
             raise Conflict(_DUPLICATE[table].format(data.get("reference"))) from exc
         if table == "profiles":
             record_profile_change(db, pk)
+        return version
 
 
 def upsert_records(db: sqlite_utils.Database, table: str, rows: Iterable[Mapping[str, Any]], find, check=None,

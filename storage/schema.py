@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Mapping
 
@@ -20,7 +21,10 @@ import sqlite_utils
 
 from .base import transaction
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+
+# Validity given to API tokens created before tokens had an expiry (the default of new ones).
+LEGACY_TOKEN_VALIDITY = timedelta(days=90)
 
 # How long a writer waits for another process's write lock before giving up.
 # Writes are short (one request's change), so 15 s covers a queue of many.
@@ -126,6 +130,10 @@ def _create_all(db: sqlite_utils.Database) -> None:
     # Columns added after the first release: databases created before get them here.
     ensure_columns(db, "profiles", {"consent_at": str, "consent_by": str, "anonymised_at": str, "rome_code": str})
     ensure_columns(db, "needs", {"rome_code": str})
+    # Optimistic concurrency: every edit names the version it was read at (see base.check_version).
+    for table in VERSIONED_TABLES:
+        if "version" not in db[table].columns_dict:
+            db[table].add_column("version", int, not_null_default=1)
     ensure_columns(db, "users", {"phone": str})
     # The CRE account that proposed (``proposed_by`` is the name shown; this is whom to tell).
     ensure_columns(db, "proposals", {"proposer_id": int})
@@ -134,6 +142,10 @@ def _create_all(db: sqlite_utils.Database) -> None:
     db["needs"].create_index(["employer_id", "reference"], unique=True, if_not_exists=True)
     db["proposals"].create_index(["need_id", "profile_id"], unique=True, if_not_exists=True)
     db["proposal_events"].create_index(["proposal_id"], if_not_exists=True)
+
+
+# Tables whose rows are edited through forms or the API: each write increments ``version``.
+VERSIONED_TABLES = ("profiles", "needs", "proposals", "contracts", "lots", "ledger_entries", "users")
 
 
 def ensure_columns(db: sqlite_utils.Database, table: str, columns: Mapping[str, type]) -> None:
@@ -211,8 +223,28 @@ def _init_account_tables(db: sqlite_utils.Database) -> None:
          "object_type": str, "object_id": str, "detail": str, "ip": str},
         pk="id", if_not_exists=True,
     )
+    # Tokens created before expiry existed get the default validity from their creation.
+    if "expires_at" not in db["api_tokens"].columns_dict:
+        db["api_tokens"].add_column("expires_at", str)
+        for row in list(db.query("SELECT id, created_at FROM api_tokens")):
+            start = datetime.fromisoformat(row["created_at"]) if row["created_at"] else datetime.now(timezone.utc)
+            db["api_tokens"].update(row["id"], {"expires_at": (start + LEGACY_TOKEN_VALIDITY).isoformat()})
+    # Server-side sessions: the cookie carries a random id whose digest is stored here, so that
+    # logging out (or a password change) ends the session for every copy of the cookie.
+    db["sessions"].create(
+        {"id": str, "user_id": int, "created_at": str, "expires_at": str, "revoked_at": str},
+        pk="id", not_null={"user_id"}, foreign_keys=[("user_id", "users", "id")], if_not_exists=True,
+    )
+    # Every login attempt (epoch seconds): the rate limit and the lockout read it in every worker.
+    db["login_attempts"].create(
+        {"id": int, "at": float, "ip": str, "user_id": int, "ok": int},
+        pk="id", not_null={"at", "ok"}, if_not_exists=True,
+    )
     db["users"].create_index(["email"], unique=True, if_not_exists=True)
     db["api_tokens"].create_index(["token_hash"], unique=True, if_not_exists=True)
+    db["sessions"].create_index(["user_id"], if_not_exists=True)
+    db["login_attempts"].create_index(["ip", "at"], if_not_exists=True)
+    db["login_attempts"].create_index(["user_id", "at"], if_not_exists=True)
     db["audit_log"].create_index(["object_type", "object_id"], if_not_exists=True)
 
 

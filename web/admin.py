@@ -26,7 +26,7 @@ def _require_admin():
 def users():
     db = get_db()
     errors: dict[str, str] = {}
-    invitation = None
+    created = None
     values = request.form.to_dict() if request.method == "POST" else {}
     if request.method == "POST":
         email, name = (values.get("email") or "").strip(), (values.get("name") or "").strip()
@@ -38,22 +38,30 @@ def users():
         if role not in storage.ROLES:
             errors["role"] = "Rôle : choisissez dans la liste."
         if not errors:
+            org_id = None if role == "admin" else org_id
             try:
-                token = invite(db, email=email, name=name, role=role, org_id=None if role == "admin" else org_id)
+                with storage.transaction(db):
+                    # The invitation link is never shown here: an administrator who saw it could open
+                    # the account (a CRE's, with people's data) before its owner. It reaches the invitee
+                    # only: by mail (queued with the account), or through the operator's command
+                    # ``flask --app app invitation-link``.
+                    token = invite(db, email=email, name=name, role=role, org_id=org_id)
+                    created_user = storage.user_by_email(db, email)
+                    audit("création de compte", "user", created_user["id"],
+                          f"{created_user['email']} — {storage.ROLES[role]}{f' ({org_id})' if org_id else ''} ; "
+                          "invitation envoyée par courriel")
+                    events.account_invitation(db, created_user, token, days=INVITATION_DAYS,
+                                              invited_by=current_user()["name"])
             except storage.Conflict as exc:
                 # « Un compte existe déjà pour … » is about the address; a role that does not fit the
                 # organisation (« Un compte « CRE / CIP » appartient à … ») is about the organisation.
                 errors["email" if "existe déjà" in str(exc) else "org_id"] = str(exc)
             else:
-                # The link goes to the invitee only, by mail (never shown here).
-                events.account_invitation(db, storage.user_by_email(db, email), token,
-                                          days=INVITATION_DAYS, invited_by=current_user()["name"])
-                invitation = email.strip().lower()
-                audit("invitation", "user", email, role)
+                created = email.strip().lower()
                 values = {}
     return render_template("admin/users.html", users=storage.list_users(db), roles=storage.ROLES,
                            orgs=storage.list_organisations(db), errors=errors, values=values,
-                           invitation=invitation), (400 if errors else 200)
+                           created=created), (400 if errors else 200)
 
 
 @bp.post("/comptes/<int:user_id>/actif")
@@ -63,11 +71,19 @@ def toggle_user(user_id: int):
         user = storage.get_user(db, user_id)
     except storage.NotFound:
         abort(404)
+    # The form says which state it wants (not "toggle"): two administrators clicking at once agree.
+    wanted = request.form.get("active")
+    active = (not user["active"]) if wanted is None else wanted == "1"
     if user["id"] == current_user()["id"]:
         flash("Vous ne pouvez pas désactiver votre propre compte.", "error")
+    elif bool(user["active"]) == active:
+        flash("Compte déjà " + ("actif." if active else "désactivé."), "success")
     else:
-        storage.update_user(db, user_id, {"active": 0 if user["active"] else 1})
-        audit("désactivation" if user["active"] else "réactivation", "user", user_id)
+        with storage.transaction(db):
+            storage.update_user(db, user_id, {"active": int(active)})
+            if not active:
+                storage.revoke_sessions(db, user_id)
+            audit("réactivation" if active else "désactivation", "user", user_id)
         flash("Compte mis à jour.", "success")
     return redirect(url_for("admin.users"))
 
@@ -88,9 +104,10 @@ def organisations():
         if kind not in KINDS:
             errors["kind"] = "Type : choisissez dans la liste."
         if not errors:
-            storage.upsert_organisation(db, {"id": org_id, "kind": kind, "name": name,
-                                             "city": values.get("city") or None})
-            audit("création d'organisation", "organisation", org_id, kind)
+            with storage.transaction(db):
+                storage.upsert_organisation(db, {"id": org_id, "kind": kind, "name": name,
+                                                 "city": values.get("city") or None})
+                audit("création d'organisation", "organisation", org_id, kind)
             flash("Organisation créée.", "success")
             return redirect(url_for("admin.organisations"))
     return render_template("admin/organisations.html", orgs=storage.list_organisations(db), kinds=KINDS,

@@ -34,6 +34,10 @@ MAX_TOP = 100
 _DIGITS = re.compile(r"[0-9]{1,9}")
 MAX_INT_ARG = 999_999_999  # nine digits at most (documented as the maximum of integer query parameters)
 MAX_MAP_TEXT = 4000
+# A PATCH without a version is applied to the record as it is when written; if another write
+# lands between this request's read and its write, it reads again (at most this many times).
+PATCH_ATTEMPTS = 3
+_VERSION_TAG = re.compile(r'(?:W/)?"?([0-9]{1,9})"?')
 
 
 class ApiError(Exception):
@@ -74,7 +78,39 @@ def _api_error(error: ApiError):
 
 @bp.errorhandler(storage.Conflict)
 def _conflict(error: storage.Conflict):
+    if isinstance(error, storage.StaleVersion):
+        return _stale(error)
     return _api_error(ApiError(409, str(error)))
+
+
+def _stale(error: storage.StaleVersion):
+    """409 for a write based on an older version: the client reads again and decides."""
+    response = jsonify(error=str(error), current_version=int(error.current.get("version") or 1))
+    response.headers["ETag"] = f'"{error.current.get("version") or 1}"'
+    return response, 409
+
+
+def _expected_version(body: dict[str, Any]) -> int | None:
+    """The version a PATCH was read at: the body's ``version`` or the ``If-Match`` header (the
+    ``ETag`` of a GET); None when the client sent neither (see ``PATCH_ATTEMPTS``)."""
+    version = body.pop("version", None)
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool) or version < 1):
+        raise ApiError(422, "« version » : entier positif attendu (celui lu avec la ressource).",
+                       {"version": "entier positif"})
+    header = request.headers.get("If-Match")
+    if header and header.strip() != "*":
+        match = _VERSION_TAG.fullmatch(header.strip())
+        if not match:
+            raise ApiError(400, "En-tête If-Match : la version lue est attendue (ex. \"3\").")
+        if version is not None and version != int(match.group(1)):
+            raise ApiError(400, "« version » et If-Match ne donnent pas la même version.")
+        version = int(match.group(1))
+    return version
+
+
+def _with_etag(response, row: Mapping[str, Any]):
+    response.headers["ETag"] = f'"{int(row.get("version") or 1)}"'
+    return response
 
 
 def _body() -> dict[str, Any]:
@@ -146,6 +182,7 @@ def need_json(row: Mapping[str, Any]) -> dict[str, Any]:
         "max_distance_km": row.get("max_distance_km"), "public_contract": row.get("public_contract"),
         "status": row.get("status"), "rome_code": row.get("rome_code"),
         "created_at": row.get("created_at"), "updated_at": row.get("updated_at"),
+        "version": int(row.get("version") or 1),
     }
 
 
@@ -166,6 +203,7 @@ def profile_json(row: Mapping[str, Any]) -> dict[str, Any]:
         "consent_at": row.get("consent_at"), "consent_by": row.get("consent_by"),
         "archived": bool(row.get("archived")), "rome_code": row.get("rome_code"),
         "created_at": row.get("created_at"), "updated_at": row.get("updated_at"),
+        "version": int(row.get("version") or 1),
     }
 
 
@@ -178,6 +216,7 @@ def proposal_json(row: Mapping[str, Any]) -> dict[str, Any]:
         "need_title": row.get("need_title"), "employer_id": row.get("employer_id"),
         "first_name": row.get("first_name"), "proposed_by": row.get("proposed_by"),
         "created_at": row.get("created_at"), "updated_at": row.get("updated_at"),
+        "version": int(row.get("version") or 1),
     }
 
 
@@ -256,7 +295,8 @@ def create_need():
 
 @bp.get("/needs/<int:need_id>")
 def get_need(need_id: int):
-    return jsonify(need_json(_need_for_user(need_id)))
+    need = _need_for_user(need_id)
+    return _with_etag(jsonify(need_json(need)), need)
 
 
 @bp.patch("/needs/<int:need_id>")
@@ -264,6 +304,7 @@ def patch_need(need_id: int):
     _allow("employer")
     current = _need_for_user(need_id)
     body = _body()
+    expected = _expected_version(body)
     if "employer_id" in body and body["employer_id"] != current["employer_id"]:
         raise ApiError(422, "L'employeur d'un besoin ne change pas.", {"employer_id": "non modifiable"})
     body.pop("employer_id", None)
@@ -273,12 +314,23 @@ def patch_need(need_id: int):
     data, errors = validation.clean_need(_flatten_location(body), partial=True)
     if errors:
         raise ApiError(422, "Besoin invalide.", errors)
-    if "skills" in data:
-        data["skill_map"] = _need_entries(data, current["skill_map"])
     if status is not None:
         data["status"] = status
-    storage.update_need(get_db(), need_id, data)
-    return jsonify(need_json(storage.get_need(get_db(), need_id)))
+    for _ in range(PATCH_ATTEMPTS):
+        if "skills" in data:
+            data["skill_map"] = _need_entries(data, current["skill_map"])
+        try:
+            storage.update_need(get_db(), need_id, data,
+                                expected_version=current["version"] if expected is None else expected)
+            break
+        except storage.StaleVersion:
+            if expected is not None:
+                raise
+            current = _need_for_user(need_id)  # another write landed meanwhile: apply this one on top of it
+    else:
+        raise ApiError(409, "Ce besoin est modifié en continu par d'autres : réessayez.")
+    need = storage.get_need(get_db(), need_id)
+    return _with_etag(jsonify(need_json(need)), need)
 
 
 @bp.get("/needs/<int:need_id>/matches")
@@ -341,9 +393,11 @@ def create_profile():
         raise ApiError(422, "Profil invalide.", errors)
     row = {**_consent(data, None), "siae_id": siae_id, "skill_map": _profile_entries(data, []),
            "rome_code": careers.rome_code(get_db(), *data.get("experiences", []))}
-    profile_id = storage.create_profile(get_db(), row)
-    audit("création (API)", "profile", profile_id)
-    return jsonify(profile_json(storage.get_profile(get_db(), profile_id))), 201
+    with storage.transaction(get_db()):  # the profile and its audit row together
+        profile_id = storage.create_profile(get_db(), row)
+        audit("création (API)", "profile", profile_id)
+    profile = storage.get_profile(get_db(), profile_id)
+    return _with_etag(jsonify(profile_json(profile)), profile), 201
 
 
 def _consent(data: dict[str, Any], current: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -362,32 +416,45 @@ def _consent(data: dict[str, Any], current: Mapping[str, Any] | None) -> dict[st
 def get_profile(profile_id: int):
     profile = _own_profile(profile_id)
     audit("consultation (API)", "profile", profile_id)
-    return jsonify(profile_json(profile))
+    return _with_etag(jsonify(profile_json(profile)), profile)
 
 
 @bp.patch("/profiles/<int:profile_id>")
 def patch_profile(profile_id: int):
     current = _own_profile(profile_id)
     body = _body()
+    expected = _expected_version(body)
     if "siae_id" in body and body["siae_id"] != current["siae_id"]:
         raise ApiError(422, "La structure d'un profil ne change pas.", {"siae_id": "non modifiable"})
     body.pop("siae_id", None)
     archived = body.pop("archived", None)
     if archived is not None and not isinstance(archived, bool):
         raise ApiError(422, "« archived » : true ou false.", {"archived": "booléen attendu"})
-    data, errors = validation.clean_profile(_flatten_location(body), partial=True)
+    cleaned, errors = validation.clean_profile(_flatten_location(body), partial=True)
     if errors:
         raise ApiError(422, "Profil invalide.", errors)
-    if "skills_text" in data:
-        data["skill_map"] = _profile_entries(data, current["skill_map"])
-    data = _consent(data, current)
     db = get_db()
-    if data:
-        storage.update_profile(db, profile_id, data)
-    if archived is not None:
-        storage.set_profile_archived(db, profile_id, archived)
-    audit("modification (API)", "profile", profile_id, ", ".join(sorted(data)))
-    return jsonify(profile_json(storage.get_profile(db, profile_id)))
+    for _ in range(PATCH_ATTEMPTS):
+        data = dict(cleaned)
+        if "skills_text" in data:
+            data["skill_map"] = _profile_entries(data, current["skill_map"])
+        data = _consent(data, current)
+        if archived is not None:
+            data["archived"] = int(archived)
+        try:
+            with storage.transaction(db):  # the change and its audit row together
+                storage.update_profile(db, profile_id, data,
+                                       expected_version=current["version"] if expected is None else expected)
+                audit("modification (API)", "profile", profile_id, ", ".join(sorted(data)))
+            break
+        except storage.StaleVersion:
+            if expected is not None:
+                raise
+            current = _own_profile(profile_id)  # another write landed meanwhile: apply this one on top of it
+    else:
+        raise ApiError(409, "Ce profil est modifié en continu par d'autres : réessayez.")
+    profile = storage.get_profile(db, profile_id)
+    return _with_etag(jsonify(profile_json(profile)), profile)
 
 
 # -- proposals ------------------------------------------------------------------
@@ -457,9 +524,13 @@ def transition(proposal_id: int):
     current = _visible_proposal(proposal_id)
     user = _user()
     body = _body()
+    expected = _expected_version(body)
     status, reason, note = body.get("status"), body.get("reason"), body.get("note", "")
     if not isinstance(status, str) or (reason is not None and not isinstance(reason, str)) or not isinstance(note, str):
         raise ApiError(422, "« status » (texte), « reason » et « note » facultatifs.", {"status": "obligatoire"})
+    if len(note) > validation.MAX_LONG_TEXT:
+        raise ApiError(422, f"« note » : {validation.MAX_LONG_TEXT} caractères au plus (comme sur les pages).",
+                       {"note": f"{validation.MAX_LONG_TEXT} caractères au plus"})
     if status not in workflow.STATE_LABELS:
         raise ApiError(422, f"État inconnu : {status}.", {"status": ", ".join(workflow.STATE_LABELS)})
     if user["role"] == "employer" and status not in permissions.EMPLOYER_STATES:
@@ -467,5 +538,5 @@ def transition(proposal_id: int):
     if not permissions.can_answer_proposal(user, current, status):
         raise ApiError(409, "La personne a retiré son accord : cette candidature ne peut plus qu'être close (refus).")
     row = storage.transition_proposal(get_db(), proposal_id, status, actor=user["name"], reason=reason,
-                                      note=note.strip(), internal=user["role"] == "cre")
+                                      note=note.strip(), internal=user["role"] == "cre", expected_version=expected)
     return jsonify(_proposal_for(user, row))

@@ -1,14 +1,16 @@
 """Accounts: login, logout, session expiry, password change, invitations, API tokens, and the guards.
 
 Passwords are hashed by Werkzeug (scrypt); CSRF protection comes from
-Flask-WTF; login attempts are rate-limited by Flask-Limiter per address and
-locked per account after repeated failures. Messages never tell whether an
-address has an account.
+Flask-WTF. Everything that must hold across workers lives in the database
+(``storage.sessions``): sessions (logout closes them for every copy of the
+cookie), login attempts (the per-address rate limit and the per-account
+protection). Messages never tell whether an address has an account.
 """
 from __future__ import annotations
 
 import hashlib
 import secrets
+import sys
 import time
 from datetime import datetime, timedelta, timezone
 from functools import wraps
@@ -16,8 +18,6 @@ from typing import Any, Callable
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request, session,
                    url_for)
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -27,26 +27,38 @@ from .db import get_db
 
 bp = Blueprint("auth", __name__)
 csrf = CSRFProtect()
-limiter = Limiter(get_remote_address, storage_uri="memory://", default_limits=[])
 
 # A session ends after this long without a request, and after this long at most.
 IDLE_TIMEOUT = timedelta(minutes=30)
 SESSION_LIFETIME = timedelta(hours=8)
-# After this many failed logins in a row, the account is locked for a while.
-MAX_FAILED_LOGINS = 5
-LOCK_DURATION = timedelta(minutes=15)
-# Per address, whatever the account: slows down password guessing.
-LOGIN_RATE_LIMIT = "10 per minute"
+# Per address, whatever the account: at most this many login attempts in a sliding minute.
+LOGIN_RATE_LIMIT = 10
+LOGIN_RATE_WINDOW_SECONDS = 60
+# Per account and address: after this many failures in a row, that address waits before its
+# next try, 1 minute then twice as long after each further failure, 15 minutes at most. The
+# person's other addresses are not slowed down: an attacker cannot keep them out.
+FAILURES_BEFORE_DELAY = 5
+FIRST_DELAY = timedelta(minutes=1)
+MAX_DELAY = timedelta(minutes=15)
+# Per account, whatever the address (guessing spread over many addresses): past this many
+# failures in an hour, only addresses the account has logged in from before may try.
+ACCOUNT_ALERT_FAILURES = 20
+ACCOUNT_ALERT_WINDOW = timedelta(hours=1)
 INVITATION_VALIDITY = timedelta(days=7)
 MIN_PASSWORD_LENGTH = 12
+# API tokens: valid this long unless their creator chooses another validity.
+TOKEN_VALIDITY_DAYS = 90
+TOKEN_VALIDITY_CHOICES = (30, 90, 365)
+MAX_TOKEN_VALIDITY_DAYS = 365
 
 # Checked against an unknown address too, so that both answers take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-password-" + secrets.token_hex(8))
 GENERIC_LOGIN_ERROR = "Adresse ou mot de passe incorrect, ou compte temporairement bloqué."
+RATE_LIMIT_MESSAGE = "Trop de tentatives de connexion : réessayez dans une minute."
 
 
 def hash_secret(value: str) -> str:
-    """Invitation links and API tokens are stored as SHA-256 digests (they are long random values)."""
+    """Invitation links, API tokens and session ids are stored as SHA-256 digests (long random values)."""
     return hashlib.sha256(value.encode()).hexdigest()
 
 
@@ -63,23 +75,21 @@ def password_problem(password: str, email: str = "") -> str | None:
 
 
 # -- the current user -----------------------------------------------------------
+def _session_hash() -> str | None:
+    sid = session.get("sid")
+    return hash_secret(sid) if isinstance(sid, str) and sid else None
+
+
 def current_user() -> dict[str, Any] | None:
-    """The logged-in user of this request (session or API token), or None."""
+    """The logged-in user of this request (open server-side session or API token), or None."""
     if "api_user" in g:
         return g.api_user
-    user_id = session.get("user_id")
+    key = _session_hash()
     cached = g.get("user_cache")
-    if cached is not None and cached[0] == user_id:
+    if cached is not None and cached[0] == key:
         return cached[1]
-    user = None
-    if user_id:
-        try:
-            user = storage.get_user(get_db(), user_id)
-        except storage.NotFound:
-            user = None
-        if user and (not user["active"] or user.get("password_changed_at") != session.get("password_changed_at")):
-            user = None  # deactivated, or the password changed since this session began
-    g.user_cache = (user_id, user)
+    user = storage.session_user(get_db(), key) if key else None
+    g.user_cache = (key, user)
     return user
 
 
@@ -110,22 +120,25 @@ def role_required(*roles: str) -> Callable:
 
 
 def audit(action: str, object_type: str, object_id: Any = None, detail: str = "") -> None:
+    """Record an action of the current user. A change and its audit row go in one transaction:
+    call this inside the ``with storage.transaction(db):`` block of the change."""
     storage.audit(get_db(), current_user(), action, object_type, object_id, detail, request.remote_addr)
 
 
 def init_app(app) -> None:
     csrf.init_app(app)
-    limiter.init_app(app)
 
     @app.before_request
     def _idle_timeout():
-        if session.get("user_id"):
+        if session.get("sid"):
             last, started = session.get("seen", 0), session.get("started", 0)
             now = time.time()
             if now - last > IDLE_TIMEOUT.total_seconds() or now - started > SESSION_LIFETIME.total_seconds():
+                storage.revoke_session(get_db(), _session_hash())
                 session.clear()
                 flash("Votre session a expiré : reconnectez-vous.", "error")
             else:
+                # The idle clock lives in the signed cookie: a read writes nothing to the database.
                 session["seen"] = time.time()
 
     @app.after_request
@@ -142,7 +155,7 @@ def init_app(app) -> None:
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if current_app.config.get("SESSION_COOKIE_SECURE"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if session.get("user_id") or request.path.startswith("/api/"):
+        if session.get("sid") or request.path.startswith("/api/"):
             headers.setdefault("Cache-Control", "no-store")
         return response
 
@@ -166,48 +179,70 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def _start_session(user: dict[str, Any]) -> None:
+    """A new server-side session (any previous one of this browser is closed)."""
+    previous = _session_hash()
+    if previous:
+        storage.revoke_session(get_db(), previous)
+    sid = secrets.token_urlsafe(32)
+    expires = _now() + SESSION_LIFETIME
+    storage.create_session(get_db(), hash_secret(sid), user["id"], expires_at=expires.isoformat())
     session.clear()
     session.permanent = True
-    session.update(user_id=user["id"], seen=time.time(), started=time.time(),
-                   password_changed_at=user.get("password_changed_at"))
+    session.update(sid=sid, seen=time.time(), started=time.time())
+    g.pop("user_cache", None)
+
+
+def _login_delayed(db, user: dict[str, Any], ip: str, attempt_id: int, at: float) -> bool:
+    """Whether this address must wait before trying this account again (see the constants above)."""
+    failures, last = storage.failures_in_a_row(db, user["id"], ip, before_id=attempt_id)
+    if failures >= FAILURES_BEFORE_DELAY and last is not None:
+        delay = min(MAX_DELAY, FIRST_DELAY * 2 ** (failures - FAILURES_BEFORE_DELAY))
+        if at - last < delay.total_seconds():
+            return True
+    recent = storage.account_failures_since(db, user["id"], at - ACCOUNT_ALERT_WINDOW.total_seconds())
+    return recent > ACCOUNT_ALERT_FAILURES and not storage.known_address(db, user["id"], ip)
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
-@limiter.limit(LOGIN_RATE_LIMIT, methods=["POST"],
-               error_message="Trop de tentatives de connexion : réessayez dans une minute.")
 def login():
     if request.method == "GET":
         user = current_user()
         if user:
             return redirect(home_url(user))
         return render_template("auth/login.html", email="", error=None, next=request.args.get("next", ""))
-    email = (request.form.get("email") or "").strip().lower()
+    email = (request.form.get("email") or "").strip().lower()[:200]
     password = request.form.get("password") or ""
     db = get_db()
     user = storage.user_by_email(db, email)
-    now = _now()
-    locked = bool(user and user.get("locked_until") and datetime.fromisoformat(user["locked_until"]) > now)
+    ip = request.remote_addr or "inconnue"
+    at = time.time()
+    limit = LOGIN_RATE_LIMIT if current_app.config.get("RATELIMIT_ENABLED", True) else sys.maxsize
+    attempt_id = storage.reserve_login_attempt(db, ip=ip, user_id=user and user["id"], at=at,
+                                               window_seconds=LOGIN_RATE_WINDOW_SECONDS, limit=limit)
+    if attempt_id is None:
+        abort(429, description=RATE_LIMIT_MESSAGE)
+    delayed = bool(user) and _login_delayed(db, user, ip, attempt_id, at)
     valid = check_password_hash(user["password_hash"] if user and user["password_hash"] else _DUMMY_HASH, password)
-    if not user or not user["active"] or locked or not valid:
-        if user and not locked and not valid:
-            failures = (user["failed_logins"] or 0) + 1
-            update = {"failed_logins": failures}
-            if failures >= MAX_FAILED_LOGINS:
-                update.update(failed_logins=0, locked_until=(now + LOCK_DURATION).isoformat())
-            storage.update_user(db, user["id"], update)
+    if not user or not user["active"] or delayed or not valid:
         # Never the typed address itself: people type passwords in the wrong field.
         storage.audit(db, user, "échec de connexion", "user", user and user["id"],
-                      "" if user else "adresse inconnue", request.remote_addr)
+                      "" if user else "adresse inconnue", ip)
         return render_template("auth/login.html", email=email, error=GENERIC_LOGIN_ERROR,
                                next=request.form.get("next", "")), 401
-    storage.update_user(db, user["id"], {"failed_logins": 0, "locked_until": None, "last_login_at": now.isoformat()})
-    _start_session(user)
-    storage.audit(db, user, "connexion", "user", user["id"], ip=request.remote_addr)
+    with storage.transaction(db):
+        storage.login_succeeded(db, attempt_id)
+        db["users"].update(user["id"], {"last_login_at": _now().isoformat()})
+        _start_session(user)
+        storage.audit(db, user, "connexion", "user", user["id"], ip=ip)
     return redirect(_safe_next(request.form.get("next")) or home_url(user))
 
 
 @bp.post("/deconnexion")
 def logout():
+    """Close the session on the server: a copy of the cookie no longer opens anything."""
+    key = _session_hash()
+    if key:
+        storage.revoke_session(get_db(), key)
     session.clear()
     flash("Vous êtes déconnecté(e).", "success")
     return redirect(url_for("auth.login"))
@@ -228,12 +263,10 @@ def invitation(token: str):
         error = password_problem(password, user["email"]) or (None if password == confirm else
                                                                "Les deux mots de passe ne sont pas identiques.")
         if not error:
-            stamp = _now().isoformat()
-            storage.update_user(db, user["id"], {"password_hash": generate_password_hash(password),
-                                                 "invitation_hash": None, "invitation_expires": None,
-                                                 "password_changed_at": stamp})
-            _start_session({**user, "password_changed_at": stamp})
-            storage.audit(db, user, "activation du compte", "user", user["id"], ip=request.remote_addr)
+            with storage.transaction(db):
+                storage.change_password(db, user["id"], generate_password_hash(password))
+                _start_session(user)
+                storage.audit(db, user, "activation du compte", "user", user["id"], ip=request.remote_addr)
             flash("Compte activé.", "success")
             return redirect(home_url(user))
     return render_template("auth/invitation.html", user=user, error=error), (400 if error else 200)
@@ -255,34 +288,61 @@ def account():
                 error = password_problem(password, user["email"]) or (
                     None if password == request.form.get("confirm") else "Les deux mots de passe ne sont pas identiques.")
             if not error:
-                stamp = _now().isoformat()
-                storage.update_user(db, user["id"], {"password_hash": generate_password_hash(password),
-                                                     "password_changed_at": stamp})
-                _start_session({**user, "password_changed_at": stamp})
-                audit("changement de mot de passe", "user", user["id"])
-                flash("Mot de passe changé : vos autres sessions sont fermées.", "success")
+                with storage.transaction(db):
+                    storage.change_password(db, user["id"], generate_password_hash(password),
+                                            keep_session=_session_hash())
+                    audit("changement de mot de passe", "user", user["id"])
+                flash("Mot de passe changé : vos autres sessions sont fermées et vos jetons d'API révoqués.",
+                      "success")
                 return redirect(url_for("auth.account"))
         elif action == "jeton":
             name = (request.form.get("name") or "").strip()[:80] or "jeton"
-            new_token = secrets.token_urlsafe(32)
-            storage.create_token(db, user["id"], name, hash_secret(new_token), new_token[:8])
-            audit("création de jeton d'API", "user", user["id"], name)
+            days = request.form.get("days", type=int) or TOKEN_VALIDITY_DAYS
+            if days not in TOKEN_VALIDITY_CHOICES:
+                error = "Validité du jeton : " + ", ".join(f"{d} jours" for d in TOKEN_VALIDITY_CHOICES) + "."
+            else:
+                with storage.transaction(db):
+                    new_token = create_api_token(db, user["id"], name, days=days)
+                    audit("création de jeton d'API", "user", user["id"], f"{name} ({days} jours)")
         elif action == "revoquer":
-            if storage.revoke_token(db, user["id"], request.form.get("token_id", type=int) or 0):
-                audit("révocation de jeton d'API", "user", user["id"])
-                flash("Jeton révoqué.", "success")
+            with storage.transaction(db):
+                if storage.revoke_token(db, user["id"], request.form.get("token_id", type=int) or 0):
+                    audit("révocation de jeton d'API", "user", user["id"])
+                    flash("Jeton révoqué.", "success")
             return redirect(url_for("auth.account"))
         else:
             abort(400)
     return render_template("auth/account.html", user=user, error=error, new_token=new_token,
-                           tokens=storage.list_tokens(db, user["id"]), roles=storage.ROLES), (400 if error else 200)
+                           tokens=storage.list_tokens(db, user["id"]), roles=storage.ROLES,
+                           validity_choices=TOKEN_VALIDITY_CHOICES, default_validity=TOKEN_VALIDITY_DAYS,
+                           now=_now().isoformat()), (400 if error else 200)
 
 
 def invite(db, *, email: str, name: str, role: str, org_id: str | None) -> str:
-    """Create an account waiting for its first login; return the invitation token (shown once)."""
+    """Create an account waiting for its first login; return the invitation token.
+
+    The token reaches the invitee only (the operator's command line, later e-mail): never a
+    page an administrator sees, so that an administrator cannot open the account themselves.
+    """
     token = secrets.token_urlsafe(32)
     storage.create_user(db, email=email, name=name, role=role, org_id=org_id, invitation_hash=hash_secret(token),
                         invitation_expires=(_now() + INVITATION_VALIDITY).isoformat())
+    return token
+
+
+def renew_invitation(db, user: dict[str, Any]) -> str:
+    """A new invitation link for an account that has not chosen its password yet (the old one stops working)."""
+    token = secrets.token_urlsafe(32)
+    storage.update_user(db, user["id"], {"invitation_hash": hash_secret(token),
+                                         "invitation_expires": (_now() + INVITATION_VALIDITY).isoformat()})
+    return token
+
+
+def create_api_token(db, user_id: int, name: str, *, days: int = TOKEN_VALIDITY_DAYS) -> str:
+    """A new API token of this user, valid ``days`` days; returns the token (only its digest is kept)."""
+    token = secrets.token_urlsafe(32)
+    expires = _now() + timedelta(days=days)
+    storage.create_token(db, user_id, name, hash_secret(token), token[:8], expires_at=expires.isoformat())
     return token
 
 

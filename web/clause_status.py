@@ -4,7 +4,6 @@ Reads the storage, hands plain rows to the pure ``clauses`` module.
 """
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import date
@@ -91,16 +90,18 @@ LEDGER_REQUIRED = ("lot", "participant_reference", "month", "hours", "modality")
 
 def ledger_csv(status: ContractStatus) -> str:
     """The ledger with what counts and why, for the buyer's file."""
+    from .csvio import safe_cell, writer
+
     out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(("lot", "participant_reference", "category", "month", "hours", "modality", "employer_name",
-                     "contract_type", "counted_hours", "not_counted_because"))
+    write = writer(out)
+    write.writerow(("lot", "participant_reference", "category", "month", "hours", "modality", "employer_name",
+                    "contract_type", "counted_hours", "not_counted_because"))
     for ev in status.evaluations:
         e = ev.entry
-        writer.writerow((e["lot_number"], e["participant_reference"], e.get("category") or "", e["month"],
-                         f"{ev.declared:g}", e["modality"], e.get("employer_name") or "", e.get("contract_type") or "",
-                         f"{ev.counted:g}", " ; ".join(ev.reasons)))
+        write.writerow([safe_cell(v) for v in (
+            e["lot_number"], e["participant_reference"], e.get("category") or "", e["month"], f"{ev.declared:g}",
+            e["modality"], e.get("employer_name") or "", e.get("contract_type") or "", f"{ev.counted:g}",
+            " ; ".join(ev.reasons))])
     return out.getvalue()
 
 

@@ -1,18 +1,20 @@
 """``flask --app app …`` commands: thin wrappers turning errors into one French line."""
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-
-import storage
-
 from werkzeug.security import generate_password_hash
 
 import jobs
+import storage
 from notifications import events, mailer
 
-from .auth import invite, password_problem
+from .auth import (MAX_TOKEN_VALIDITY_DAYS, TOKEN_VALIDITY_DAYS, create_api_token, invite, password_problem,
+                   renew_invitation)
 from .db import get_db
 from .demo import load_demo
 from .engine import engine
@@ -62,22 +64,105 @@ def create_user_command(email: str, name: str, role: str, org_id: str | None, pa
     """Crée un compte ; sans --password, affiche le lien d'invitation (premier accès) et l'envoie par courriel."""
     db = get_db()
     try:
-        if password:
-            problem = password_problem(password, email)
-            if problem:
-                raise click.ClickException(problem)
-            storage.create_user(db, email=email, name=name, role=role, org_id=org_id,
-                                password_hash=generate_password_hash(password))
-            click.echo(f"Compte {email} créé.")
-        else:
-            token = invite(db, email=email, name=name, role=role, org_id=org_id)
-            events.account_invitation(db, storage.user_by_email(db, email), token, days=7)
-            click.echo(f"Compte {email} créé. Lien d'invitation (7 jours) : /invitation/{token}")
-            click.echo("Courriel d'invitation en file d'attente (envoyé par run-jobs).")
-        if phone:
-            storage.update_user(db, storage.user_by_email(db, email)["id"], {"phone": phone.strip()})
+        with storage.transaction(db):
+            if password:
+                problem = password_problem(password, email)
+                if problem:
+                    raise click.ClickException(problem)
+                storage.create_user(db, email=email, name=name, role=role, org_id=org_id,
+                                    password_hash=generate_password_hash(password))
+                token = None
+            else:
+                token = invite(db, email=email, name=name, role=role, org_id=org_id)
+            user = storage.user_by_email(db, email)
+            if token is not None:
+                events.account_invitation(db, user, token, days=7)
+            if phone:
+                storage.update_user(db, user["id"], {"phone": phone.strip()})
+            storage.audit(db, None, "création de compte", "user", user["id"],
+                          f"{user['email']} — {storage.ROLES[role]}{f' ({org_id})' if org_id else ''} ; "
+                          "par l'exploitant (ligne de commande)")
     except storage.Conflict as exc:
         raise click.ClickException(str(exc)) from exc
+    if token is None:
+        click.echo(f"Compte {email} créé.")
+    else:
+        click.echo(f"Compte {email} créé. Lien d'invitation (7 jours) : /invitation/{token}")
+        click.echo("Courriel d'invitation en file d'attente (envoyé par run-jobs).")
+
+
+@click.command("invitation-link")
+@click.option("--email", required=True)
+@with_appcontext
+def invitation_link_command(email: str) -> None:
+    """Affiche un nouveau lien d'invitation pour un compte sans mot de passe (l'ancien ne marche plus)."""
+    db = get_db()
+    user = storage.user_by_email(db, email)
+    if user is None:
+        raise click.ClickException(f"Aucun compte pour {email}.")
+    if user["password_hash"]:
+        raise click.ClickException(f"Le compte {email} a déjà choisi son mot de passe : pas d'invitation.")
+    with storage.transaction(db):
+        token = renew_invitation(db, user)
+        storage.audit(db, None, "nouvelle invitation", "user", user["id"], "par l'exploitant (ligne de commande)")
+    click.echo(f"Lien d'invitation pour {user['email']} (7 jours) : /invitation/{token}")
+
+
+@click.command("create-token")
+@click.option("--email", required=True, help="compte dont le jeton porte les droits")
+@click.option("--name", required=True, help="nom du jeton (à quoi il sert)")
+@click.option("--days", type=click.IntRange(1, MAX_TOKEN_VALIDITY_DAYS), default=TOKEN_VALIDITY_DAYS,
+              show_default=True, help="validité en jours")
+@with_appcontext
+def create_token_command(email: str, name: str, days: int) -> None:
+    """Affiche un nouveau jeton d'API pour ce compte (une ligne : le jeton seul)."""
+    db = get_db()
+    user = storage.user_by_email(db, email)
+    if user is None or not user["active"]:
+        raise click.ClickException(f"Aucun compte actif pour {email}.")
+    name = name.strip()[:80] or "jeton"
+    with storage.transaction(db):
+        token = create_api_token(db, user["id"], name, days=days)
+        storage.audit(db, None, "création de jeton d'API", "user", user["id"],
+                      f"{name} ({days} jours) ; par l'exploitant (ligne de commande)")
+    click.echo(token)
+
+
+@click.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_command(destination: str) -> None:
+    """Sauvegarde la base dans un nouveau fichier, même pendant que l'application tourne."""
+    try:
+        result = storage.backup_database(current_app.config["DATABASE"], destination)
+    except storage.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Sauvegarde écrite : {result['path']} ({result['bytes']} octets, {result.get('profiles', 0)} "
+               f"profils, {result.get('needs', 0)} besoins, {result.get('users', 0)} comptes).")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="ne pas demander de confirmation")
+@with_appcontext
+def restore_command(source: str, yes: bool) -> None:
+    """Remplace la base par une sauvegarde (serveur arrêté) ; la base actuelle est d'abord copiée à côté."""
+    database = Path(current_app.config["DATABASE"])
+    try:
+        summary = storage.check_backup(source)
+    except storage.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not yes:
+        click.confirm(f"Remplacer le contenu de {database} par {source} ({summary.get('profiles', 0)} profils, "
+                      f"{summary.get('users', 0)} comptes) ?", abort=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    safety = database.with_name(f"{database.name}.avant-restauration-{stamp}") if database.exists() else None
+    try:
+        result = storage.restore_database(source, database, safety_copy=safety)
+    except storage.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Base restaurée depuis {source} ({result.get('profiles', 0)} profils, {result.get('users', 0)} comptes)."
+               + (f" L'ancienne base est gardée dans {safety}." if safety else ""))
 
 
 @click.command("import-rome")
@@ -146,3 +231,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(load_demo_command)
     app.cli.add_command(create_org_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(invitation_link_command)
+    app.cli.add_command(create_token_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

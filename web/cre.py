@@ -12,7 +12,7 @@ import workflow
 from matching import FRENCH_LEVELS
 from matching.text import split_list
 
-from . import careers, clause_status, csvio, skillmap, validation
+from . import careers, clause_status, conflicts, csvio, skillmap, validation
 from .db import get_db
 from .engine import GOOD_MATCH_SCORE, engine, snapshot
 from .auth import audit, current_user
@@ -107,12 +107,24 @@ def _form_values(form) -> dict[str, Any]:
     return values
 
 
-def _render_profile_form(values, entries, errors, profile=None, map_errors=()):
+# The profile form's fields, as a stale form lists what the other person changed.
+PROFILE_FIELDS = {
+    "reference": "Référence", "first_name": "Prénom", "skills_text": "Compétences", "experiences": "Expériences",
+    "formation": "Formation", "informal_skills": "Compétences informelles", "description": "Description",
+    "driving_licence": "Permis B", "vehicle": "Véhicule", "mobility_km": "Mobilité (km)",
+    "french_level": "Niveau de français", "availability": "Disponibilité", "part_time": "Temps partiel",
+    "postcode": "Code postal", "path_start": "Début de parcours", "path_end": "Fin de parcours",
+    "eligibility": "Éligibilité", "consent": "Consentement", "notes": "Notes",
+}
+PROFILE_FLAGS = ("driving_licence", "vehicle", "part_time", "consent")
+
+
+def _render_profile_form(values, entries, errors, profile=None, map_errors=(), conflict=None):
     return render_template(
         "cre/profile_form.html", values=values, entries=skillmap.labelled(entries, engine().taxonomy),
         errors=errors, map_errors=map_errors, profile=profile, levels=FRENCH_LEVELS,
-        categories=eligibility.CATEGORIES, skill_labels=_skill_labels(),
-    ), (400 if errors or map_errors else 200)
+        categories=eligibility.CATEGORIES, skill_labels=_skill_labels(), conflict=conflict,
+    ), (409 if conflict else 400 if errors or map_errors else 200)
 
 
 def _skill_labels() -> list[str]:
@@ -151,14 +163,20 @@ def _save_profile(profile: dict | None):
     row = {**_with_consent(data, profile), "skill_map": entries, "siae_id": _org_id(),
            "rome_code": careers.rome_code(db, *data.get("experiences", []))}
     try:
-        if profile is None:
-            profile_id = storage.create_profile(db, row)
-        else:
-            profile_id = profile["id"]
-            storage.update_profile(db, profile_id, row)
+        with storage.transaction(db):  # the change and its audit row together
+            if profile is None:
+                profile_id = storage.create_profile(db, row)
+            else:
+                profile_id = profile["id"]
+                storage.update_profile(db, profile_id, row, expected_version=conflicts.submitted_version(form))
+            audit("création" if profile is None else "modification", "profile", profile_id)
+    except storage.StaleVersion as exc:
+        conflict = conflicts.stale_form(exc, _profile_values(exc.current), values, PROFILE_FIELDS,
+                                        flags=PROFILE_FLAGS)
+        return _render_profile_form({**values, "version": exc.current["version"]}, entries, {}, exc.current,
+                                    conflict=conflict)
     except storage.Conflict as exc:
         return _render_profile_form(values, entries, {"reference": str(exc)}, profile)
-    audit("création" if profile is None else "modification", "profile", profile_id)
     flash("Profil enregistré.", "success")
     return redirect(url_for("cre.profile", profile_id=profile_id))
 
@@ -207,8 +225,9 @@ def anonymise(profile_id: int):
     if request.form.get("confirm") != "ANONYMISER":
         flash("Pour anonymiser, tapez ANONYMISER dans le champ de confirmation.", "error")
         return redirect(url_for("cre.profile", profile_id=profile_id))
-    storage.anonymise_profile(get_db(), profile_id)
-    audit("anonymisation (droit à l'effacement)", "profile", profile_id)
+    with storage.transaction(get_db()):
+        storage.anonymise_profile(get_db(), profile_id)
+        audit("anonymisation (droit à l'effacement)", "profile", profile_id)
     flash("Personne anonymisée : ses données sont effacées, les heures de clause restent comptées.", "success")
     return redirect(url_for("cre.profiles"))
 
@@ -216,9 +235,14 @@ def anonymise(profile_id: int):
 @bp.post("/profils/<int:profile_id>/archiver")
 def archive_profile(profile_id: int):
     row = _own_profile(profile_id)
-    storage.set_profile_archived(get_db(), profile_id, not row["archived"])
-    audit("réactivation" if row["archived"] else "archivage", "profile", profile_id)
-    flash("Profil réactivé." if row["archived"] else "Profil archivé : il n'est plus proposé.", "success")
+    # The form says which state it wants (not "toggle"): two people clicking at once agree.
+    wanted = request.form.get("archived")
+    archived = (not row["archived"]) if wanted not in ("0", "1") else wanted == "1"
+    if bool(row["archived"]) != archived:
+        with storage.transaction(get_db()):
+            storage.set_profile_archived(get_db(), profile_id, archived)
+            audit("archivage" if archived else "réactivation", "profile", profile_id)
+    flash("Profil archivé : il n'est plus proposé." if archived else "Profil réactivé.", "success")
     return redirect(url_for("cre.profile", profile_id=profile_id))
 
 
@@ -324,8 +348,12 @@ def proposal_transition(proposal_id: int):
     _own_proposal(proposal_id)
     try:
         storage.transition_proposal(get_db(), proposal_id, request.form.get("status", ""), actor=current_org()["name"],
-                                    reason=request.form.get("reason") or None, note=request.form.get("note", "").strip(),
-                                    internal=True)
+                                    reason=request.form.get("reason") or None,
+                                    note=request.form.get("note", "").strip()[: validation.MAX_LONG_TEXT],
+                                    internal=True, expected_version=conflicts.submitted_version(request.form))
+    except storage.StaleVersion:
+        flash("Quelqu'un d'autre a fait avancer cette candidature pendant votre saisie : rien n'a été enregistré. "
+              "Voici son état actuel.", "error")
     except storage.Conflict as exc:
         flash(str(exc), "error")
     else:
@@ -376,18 +404,23 @@ def import_profiles():
     if request.method == "GET":
         return render_template("import.html", report=None, text="", **page)
     upload = request.files.get("file")
-    text = csvio.decode(upload.read()) if upload and upload.filename else request.form.get("text", "")
-    report = csvio.parse_profiles(text)
+    decoded = csvio.uploaded(upload, request.form.get("text"))
+    text = decoded.text
+    report = csvio.parse_profiles(text).add_decoding(decoded)
     if request.form.get("action") != "importer" or not report.ok:
         return render_template("import.html", report=report, text=text, **page), (200 if report.ok else 400)
     rows = [{**data, "siae_id": _org_id()} for _, data in report.rows]
     try:
-        counts = storage.upsert_profiles(get_db(), rows)
+        with storage.transaction(get_db()):
+            counts = storage.upsert_profiles(get_db(), rows)
+            audit("import CSV", "profiles", _org_id(), f"{counts['created']} créés, {counts['updated']} mis à jour")
     except storage.Conflict as exc:
         report.errors.append((0, str(exc)))
         return render_template("import.html", report=report, text=text, **page), 400
     flash(f"Import terminé : {counts['created']} créé(s), {counts['updated']} mis à jour, "
           f"{counts['unchanged']} inchangé(s).", "success")
+    for warning in report.warnings:
+        flash(warning, "error")
     return redirect(url_for("cre.profiles"))
 
 

@@ -19,7 +19,7 @@ import workflow
 from matching import FRENCH_LEVELS
 from notifications import events
 
-from . import careers, csvio, skillmap, validation
+from . import careers, conflicts, csvio, skillmap, validation
 from .db import get_db
 from .engine import engine
 from .auth import audit
@@ -80,12 +80,22 @@ def _need_values(row: dict | None) -> dict[str, Any]:
             "skills_wanted": "\n".join(s["text"] for s in skills if not s.get("required", True))}
 
 
-def _render_need_form(values, entries, errors, need=None, map_errors=()):
+# The need form's fields, as a stale form lists what the other person changed.
+NEED_FIELDS = {
+    "reference": "Référence", "title": "Intitulé du poste", "description": "Description",
+    "skills_required": "Compétences indispensables", "skills_wanted": "Compétences souhaitées",
+    "contract": "Type de contrat", "hours_per_week": "Heures par semaine", "positions": "Nombre de postes",
+    "start_date": "Date de début", "driving_licence": "Permis B exigé", "french_level": "Niveau de français exigé",
+    "postcode": "Code postal", "max_distance_km": "Distance maximale (km)", "public_contract": "Marché public lié",
+}
+
+
+def _render_need_form(values, entries, errors, need=None, map_errors=(), conflict=None):
     return render_template(
         "employer/need_form.html", values=values, errors=errors, map_errors=map_errors, need=need,
         entries=skillmap.labelled(entries, engine().taxonomy), levels=FRENCH_LEVELS, contracts=workflow.CONTRACTS,
-        skill_labels=sorted(s.label for s in engine().taxonomy.skills.values()),
-    ), (400 if errors or map_errors else 200)
+        skill_labels=sorted(s.label for s in engine().taxonomy.skills.values()), conflict=conflict,
+    ), (409 if conflict else 400 if errors or map_errors else 200)
 
 
 @bp.route("/besoins/nouveau", methods=["GET", "POST"])
@@ -123,7 +133,12 @@ def _save_need(need: dict | None):
             need_id = storage.create_need(db, row)
         else:
             need_id = need["id"]
-            storage.update_need(db, need_id, row)
+            storage.update_need(db, need_id, row, expected_version=conflicts.submitted_version(form))
+    except storage.StaleVersion as exc:
+        conflict = conflicts.stale_form(exc, _need_values(exc.current), values, NEED_FIELDS,
+                                        flags=("driving_licence",))
+        return _render_need_form({**values, "version": exc.current["version"]}, entries, {}, exc.current,
+                                 conflict=conflict)
     except storage.Conflict as exc:
         return _render_need_form(values, entries, {"reference": str(exc)}, need)
     flash("Besoin enregistré.", "success")
@@ -242,7 +257,11 @@ def answer(proposal_id: int):
     try:
         storage.transition_proposal(get_db(), proposal_id, status, actor=current_org()["name"],
                                     reason=request.form.get("reason") or None,
-                                    note=(request.form.get("note") or "").strip()[: validation.MAX_LONG_TEXT])
+                                    note=(request.form.get("note") or "").strip()[: validation.MAX_LONG_TEXT],
+                                    expected_version=conflicts.submitted_version(request.form))
+    except storage.StaleVersion:
+        flash("La CRE a fait avancer cette candidature pendant votre saisie : rien n'a été enregistré. "
+              "Voici son état actuel.", "error")
     except storage.Conflict as exc:
         flash(str(exc), "error")
     else:
@@ -319,13 +338,16 @@ def import_needs():
     if request.method == "GET":
         return render_template("import.html", report=None, text="", **page)
     upload = request.files.get("file")
-    text = csvio.decode(upload.read()) if upload and upload.filename else request.form.get("text", "")
-    report = csvio.parse_needs(text)
+    decoded = csvio.uploaded(upload, request.form.get("text"))
+    text = decoded.text
+    report = csvio.parse_needs(text).add_decoding(decoded)
     if request.form.get("action") != "importer" or not report.ok:
         return render_template("import.html", report=report, text=text, **page), (200 if report.ok else 400)
     counts = storage.upsert_needs(get_db(), [{**data, "employer_id": _org_id()} for _, data in report.rows])
     flash(f"Import terminé : {counts['created']} créé(s), {counts['updated']} mis à jour, "
           f"{counts['unchanged']} inchangé(s).", "success")
+    for warning in report.warnings:
+        flash(warning, "error")
     return redirect(url_for("employer.needs"))
 
 

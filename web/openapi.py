@@ -103,12 +103,20 @@ CONSENT_INPUT = {"consent": {"type": "boolean", "description": "accord de la per
 # Reading only: when and by whom the agreement was recorded (null: no agreement, or withdrawn).
 CONSENT_OUTPUT = {"consent_at": NULLABLE_STRING, "consent_by": NULLABLE_STRING}
 STATUS = {"type": "string", "enum": list(workflow.STATE_LABELS)}
+# Optimistic concurrency: every record carries the version it is at (also its ETag).
+VERSION_OUTPUT = {"version": {"type": "integer", "minimum": 1,
+                              "description": "version de l'enregistrement, +1 à chaque écriture (aussi en ETag)"}}
+VERSION_INPUT = {"version": {"type": "integer", "minimum": 1,
+                             "description": "la version lue (ou l'en-tête If-Match) : 409 si l'enregistrement a "
+                                            "changé depuis ; sans version, la modification s'applique à "
+                                            "l'enregistrement tel qu'il est, aux seuls champs envoyés"}}
 # Accepted for older clients, but the author is always the owner of the token.
 IGNORED = {"type": "string", "deprecated": True, "description": "ignoré : l'auteur est le titulaire du jeton"}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"], "properties": {
-        "error": {"type": "string"}, "fields": {"type": "object", "additionalProperties": {"type": "string"}}}},
+        "error": {"type": "string"}, "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+        "current_version": {"type": "integer", "description": "version actuelle, quand la version envoyée est périmée"}}},
     "Mapping": {"type": "object", "required": ["input", "skills", "unmatched"], "properties": {
         "input": {"type": "string"},
         "skills": {"type": "array", "items": {"type": "object", "required": ["id", "label", "score", "fragment"], "properties": {
@@ -119,19 +127,21 @@ SCHEMAS: dict[str, Any] = {
         "id": {"type": "integer"}, "employer_id": {"type": "string"}, **NEED_FIELDS,
         "skill_map": {"type": "array", "items": SKILL_MAP_ENTRY},
         "status": {"type": "string", "enum": ["ouvert", "pourvu", "ferme"]},
-        "created_at": {"type": "string"}, "updated_at": {"type": "string"}}},
+        "created_at": {"type": "string"}, "updated_at": {"type": "string"}, **VERSION_OUTPUT}},
     "NeedInput": {"type": "object", "required": ["title", "contract"], "properties": {
         "employer_id": {"type": "string", "description": "l'employeur du jeton (seul permis, par défaut)"},
         **NEED_INPUT_FIELDS}},
-    "NeedPatch": {"type": "object", "properties": {**NEED_INPUT_FIELDS, "status": {"type": "string", "enum": ["ouvert", "pourvu", "ferme"]}}},
+    "NeedPatch": {"type": "object", "properties": {**NEED_INPUT_FIELDS, **VERSION_INPUT,
+                                                   "status": {"type": "string", "enum": ["ouvert", "pourvu", "ferme"]}}},
     "Profile": {"type": "object", "required": ["id", "reference", "first_name", "siae_id", "skill_map", "archived"], "properties": {
         "id": {"type": "integer"}, "siae_id": {"type": "string"}, **PROFILE_FIELDS, **CONSENT_OUTPUT,
         "skill_map": {"type": "array", "items": SKILL_MAP_ENTRY}, "archived": {"type": "boolean"},
-        "created_at": {"type": "string"}, "updated_at": {"type": "string"}}},
+        "created_at": {"type": "string"}, "updated_at": {"type": "string"}, **VERSION_OUTPUT}},
     "ProfileInput": {"type": "object", "required": ["reference", "first_name"], "properties": {
         "siae_id": {"type": "string", "description": "la structure de la CRE (seule permise, par défaut)"},
         **PROFILE_FIELDS, **CONSENT_INPUT}},
-    "ProfilePatch": {"type": "object", "properties": {**PROFILE_FIELDS, **CONSENT_INPUT, "archived": {"type": "boolean"}}},
+    "ProfilePatch": {"type": "object", "properties": {**PROFILE_FIELDS, **CONSENT_INPUT, **VERSION_INPUT,
+                                                      "archived": {"type": "boolean"}}},
     "Matches": {"type": "object", "required": ["need", "results"], "properties": {
         "need": {"type": "integer"}, "results": {"type": "array", "items": MATCH}}},
     "Proposal": {"type": "object", "required": ["id", "need_id", "profile_id", "status", "score", "explanation"], "properties": {
@@ -139,7 +149,7 @@ SCHEMAS: dict[str, Any] = {
         "status_label": {"type": "string"}, "refusal_reason": {"type": ["string", "null"]}, "message": {"type": "string"},
         "score": {"type": "number"}, "explanation": {"type": "object"}, "need_title": NULLABLE_STRING,
         "employer_id": NULLABLE_STRING, "first_name": NULLABLE_STRING, "proposed_by": NULLABLE_STRING,
-        "created_at": {"type": "string"}, "updated_at": {"type": "string"},
+        "created_at": {"type": "string"}, "updated_at": {"type": "string"}, **VERSION_OUTPUT,
         "withdrawn": {"type": "boolean", "description": "vu par un employeur : la personne a retiré son accord "
                                                         "(prénom, message et explication masqués)"},
         "events": {"type": "array", "items": {"type": "object"}}}},
@@ -148,7 +158,7 @@ SCHEMAS: dict[str, Any] = {
         "proposed_by": IGNORED}},
     "Transition": {"type": "object", "required": ["status"], "properties": {
         "status": STATUS, "reason": {"type": ["string", "null"], "enum": [*workflow.REFUSAL_REASONS, None]},
-        "note": {"type": "string"}, "actor": IGNORED}},
+        "note": {"type": "string", "maxLength": 4000}, "actor": IGNORED, **VERSION_INPUT}},
 }
 
 
@@ -156,7 +166,9 @@ def document() -> dict[str, Any]:
     bad = _error("Paramètre ou corps invalide")
     missing = _error("Introuvable")
     invalid = _error("Champs invalides (détail dans « fields »)")
-    conflict = _error("Conflit : doublon ou passage d'état impossible")
+    conflict = _error("Conflit : doublon, passage d'état impossible, ou version périmée (« current_version »)")
+    if_match = {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                "description": "la version lue (ETag), comme le champ « version » du corps"}
     not_json = _error("Corps non JSON")
     unauthorized = _error("Jeton d'API absent, inconnu ou révoqué")
     forbidden = _error("Interdit à ce rôle ou hors de son organisation")
@@ -185,6 +197,7 @@ def document() -> dict[str, Any]:
             "get": {"summary": "Un besoin", "operationId": "getNeed",
                     "responses": {"200": _json(_ref("Need"), "Le besoin"), "404": missing}},
             "patch": {"summary": "Modifier un besoin", "operationId": "patchNeed", "requestBody": body("NeedPatch"),
+                      "parameters": [if_match],
                       "responses": {"200": _json(_ref("Need"), "Modifié"), "400": bad, "404": missing,
                                     "409": conflict, "415": not_json, "422": invalid}},
         },
@@ -211,6 +224,7 @@ def document() -> dict[str, Any]:
             "get": {"summary": "Un profil", "operationId": "getProfile",
                     "responses": {"200": _json(_ref("Profile"), "Le profil"), "404": missing}},
             "patch": {"summary": "Modifier ou archiver un profil", "operationId": "patchProfile",
+                      "parameters": [if_match],
                       "requestBody": body("ProfilePatch"),
                       "responses": {"200": _json(_ref("Profile"), "Modifié"), "400": bad, "404": missing,
                                     "409": conflict, "415": not_json, "422": invalid}},

@@ -7,15 +7,17 @@ unlocks the account and closes its other sessions (``password_changed_at`` chang
 from __future__ import annotations
 
 import secrets
+import sys
+import time
 from datetime import datetime, timedelta, timezone
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.security import generate_password_hash
 
 import storage
 from notifications import events
 
-from .auth import hash_secret, limiter, password_problem
+from .auth import LOGIN_RATE_LIMIT, LOGIN_RATE_WINDOW_SECONDS, hash_secret, password_problem
 from .db import get_db
 
 bp = Blueprint("password_reset", __name__)
@@ -33,13 +35,17 @@ def _now() -> datetime:
 
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
-@limiter.limit("5 per minute", methods=["POST"],
-               error_message="Trop de demandes : réessayez dans une minute.")
 def request_reset():
     if request.method == "GET":
         return render_template("auth/forgot.html", email="")
-    email = (request.form.get("email") or "").strip().lower()
+    email = (request.form.get("email") or "").strip().lower()[:200]
     db = get_db()
+    # A request counts in the address's login attempts (same window and limit, shared by the
+    # workers); it is tied to no account, so it never slows down the account's own logins.
+    limit = LOGIN_RATE_LIMIT if current_app.config.get("RATELIMIT_ENABLED", True) else sys.maxsize
+    if storage.reserve_login_attempt(db, ip=request.remote_addr or "inconnue", user_id=None, at=time.time(),
+                                     window_seconds=LOGIN_RATE_WINDOW_SECONDS, limit=limit) is None:
+        abort(429, description="Trop de demandes : réessayez dans une minute.")
     user = storage.user_by_email(db, email) if "@" in email else None
     since = (_now() - timedelta(hours=1)).replace(microsecond=0).isoformat()
     if user and user["active"] and storage.recent_password_resets(db, user["id"], since) < MAX_RESETS_PER_HOUR:

@@ -32,6 +32,19 @@ MAX_LONG_TEXT = 4000
 MAX_MOBILITY_KM = 300
 MAX_HOURS_PER_WEEK = 48
 MAX_POSITIONS = 100
+# A need names at most this many skills (forms, CSV and API alike), each a short text.
+MAX_NEED_SKILLS = 30
+# Past jobs of a profile: at most this many lines, each at most this long.
+MAX_EXPERIENCES = 30
+MAX_EXPERIENCE_LENGTH = 200
+# Plausible dates: nothing in Passerelle happens before 2000 (insertion paths, contracts, proofs)
+# nor more than this many years ahead; "0202-03-01" or "9999-12-31" are typing slips, not dates.
+EARLIEST_YEAR = 2000
+YEARS_AHEAD = 10
+
+
+def latest_year() -> int:
+    return date.today().year + YEARS_AHEAD
 
 
 class _Cleaner:
@@ -66,18 +79,26 @@ class _Cleaner:
         else:
             self.data[name] = value
 
-    def lines(self, name: str, label: str) -> None:
+    def lines(self, name: str, label: str, *, max_items: int = MAX_EXPERIENCES,
+              max_length: int = MAX_EXPERIENCE_LENGTH) -> None:
         if not self.present(name):
             return
         value = self.raw.get(name)
         if value is None or value == "":
-            self.data[name] = []
+            items: list[str] = []
         elif isinstance(value, str):
-            self.data[name] = [line.strip() for line in re.split(r"[\n;|]", value) if line.strip()]
+            items = [line.strip() for line in re.split(r"[\r\n;|]", value) if line.strip()]
         elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-            self.data[name] = [v.strip() for v in value if v.strip()]
+            items = [v.strip() for v in value if v.strip()]
         else:
             self.errors[name] = f"{label} : une liste de textes est attendue."
+            return
+        if len(items) > max_items:
+            self.errors[name] = f"{label} : {max_items} lignes au plus ({len(items)} reçues)."
+        elif any(len(item) > max_length for item in items):
+            self.errors[name] = f"{label} : {max_length} caractères au plus par ligne."
+        else:
+            self.data[name] = items
 
     def reference(self, name: str, label: str, hint: str = "") -> None:
         """A pseudonymous reference such as ACI-MTR-0042; ``hint`` ends the error message."""
@@ -154,9 +175,15 @@ class _Cleaner:
                 self.data[name] = None
             return
         try:
-            self.data[name] = date.fromisoformat(str(value)).isoformat()
+            day = date.fromisoformat(str(value))
         except ValueError:
             self.errors[name] = f"{label} : date attendue au format AAAA-MM-JJ."
+            return
+        if not EARLIEST_YEAR <= day.year <= latest_year():
+            self.errors[name] = (f"{label} : date peu plausible ({day.strftime('%d/%m/%Y')}) ; "
+                                 f"entre {EARLIEST_YEAR} et {latest_year()} attendue.")
+        else:
+            self.data[name] = day.isoformat()
 
     def multi_choice(self, name: str, label: str, choices: Mapping[str, str]) -> None:
         if not self.present(name):
@@ -262,6 +289,13 @@ def clean_need(raw: Mapping[str, Any], *, partial: bool = False) -> tuple[dict[s
             [{"text": t, "required": True} for t in _split_lines(raw.get("skills_required"))]
             + [{"text": t, "required": False} for t in _split_lines(raw.get("skills_wanted"))]
         )
+    skills = c.data.get("skills") or []
+    if len(skills) > MAX_NEED_SKILLS:
+        c.errors["skills"] = f"Compétences : {MAX_NEED_SKILLS} au plus ({len(skills)} reçues)."
+        c.data.pop("skills")
+    elif any(len(s["text"]) > MAX_SHORT_TEXT for s in skills):
+        c.errors["skills"] = f"Compétences : {MAX_SHORT_TEXT} caractères au plus par compétence."
+        c.data.pop("skills")
     c.choice("contract", "Type de contrat", workflow.CONTRACTS, required=not partial)
     c.number("hours_per_week", "Heures par semaine", minimum=1, maximum=MAX_HOURS_PER_WEEK)
     c.number("positions", "Nombre de postes", minimum=1, maximum=MAX_POSITIONS, integer=True)
@@ -357,6 +391,8 @@ def clean_entry(raw: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
     month = str(c.value("month") or "")
     if not MONTH.match(month):
         c.errors["month"] = "Mois : format AAAA-MM attendu (ex. 2026-03)."
+    elif not EARLIEST_YEAR <= int(month[:4]) <= latest_year():
+        c.errors["month"] = f"Mois : peu plausible ({month}) ; entre {EARLIEST_YEAR} et {latest_year()} attendu."
     else:
         c.data["month"] = month
     c.number("hours", "Heures", minimum=0.5, maximum=400, required=True)

@@ -111,3 +111,20 @@ def test_ranking_does_not_depend_on_hash_seed(tmp_path):
                              cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": seed})
         outputs.add(out.stdout)
     assert len(outputs) == 1
+
+
+@pytest.mark.parametrize("where", ["need", "candidates", "candidate_value"])
+def test_deeply_nested_json_exits_2_with_one_french_line(tmp_path, where):
+    deep = "[" * 200_000 + "]" * 200_000
+    need = json.dumps(NEED)
+    lines = "\n".join(json.dumps(c) for c in CANDIDATES)
+    if where == "need":
+        need = '{"id": "N1", "skills": ' + deep + "}"
+    elif where == "candidates":
+        lines = deep
+    else:
+        lines = '{"id": "c9", "skills": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    out = run("rank", write(tmp_path, "need.json", need), write(tmp_path, "c.jsonl", lines))
+    assert out.returncode == 2 and out.stdout == ""
+    [line] = out.stderr.strip().splitlines()
+    assert "trop imbriqué" in line and "Traceback" not in out.stderr

@@ -355,7 +355,7 @@ def test_patch_need_changes_only_the_given_fields(e01):
     assert response.status_code == 200, response.get_data(as_text=True)
     patched = response.get_json()
     assert patched["title"] == "Peintre finitions H/F" and patched["positions"] == 2
-    unchanged = {k: v for k, v in need.items() if k not in ("title", "positions", "updated_at")}
+    unchanged = {k: v for k, v in need.items() if k not in ("title", "positions", "updated_at", "version")}
     assert {k: patched[k] for k in unchanged} == unchanged
     assert get_json(e01, f"{API}/needs/{need['id']}") == patched
 
@@ -579,7 +579,7 @@ def test_patch_profile_changes_only_the_given_fields(cre):
     changes = {"mobility_km": 10, "eligibility": ["RSA"]}
     patched = cre.patch(f"{API}/profiles/{profile['id']}", json=changes).get_json()
     assert patched["mobility_km"] == 10 and patched["eligibility"] == ["RSA"]
-    unchanged = {k: v for k, v in profile.items() if k not in ("mobility_km", "eligibility", "updated_at")}
+    unchanged = {k: v for k, v in profile.items() if k not in ("mobility_km", "eligibility", "updated_at", "version")}
     assert {k: patched[k] for k in unchanged} == unchanged
 
 

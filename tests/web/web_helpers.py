@@ -38,6 +38,8 @@ def enter(client, space: str, org_id: str | None):
 
 def token_for(app, role: str, org_id: str | None) -> str:
     """An API token of a test account; returns the header value."""
+    from datetime import datetime, timedelta, timezone
+
     from web.auth import hash_secret
 
     user = ensure_user(app, role, org_id)
@@ -45,7 +47,8 @@ def token_for(app, role: str, org_id: str | None) -> str:
     with app.app_context():
         db = get_db()
         if storage.token_owner(db, hash_secret(token)) is None:
-            storage.create_token(db, user["id"], "tests", hash_secret(token), token[:8])
+            expires = (datetime.now(timezone.utc) + timedelta(days=90)).isoformat()
+            storage.create_token(db, user["id"], "tests", hash_secret(token), token[:8], expires_at=expires)
     return f"Bearer {token}"
 
 
