@@ -47,7 +47,10 @@ def token_client(app, db):
         storage.create_user(db, email=email, name="Bench CRE", role="cre", org_id="S1",
                             password_hash=generate_password_hash("bench-password-long", method="pbkdf2:sha256:1000"))
     user = storage.user_by_email(db, email)
-    storage.create_token(db, user["id"], "bench", hash_secret("bench-token"), "bench-to")
+    from datetime import datetime, timedelta, timezone
+
+    storage.create_token(db, user["id"], "bench", hash_secret("bench-token"), "bench-to",
+                         expires_at=(datetime.now(timezone.utc) + timedelta(days=1)).isoformat())
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = "Bearer bench-token"
     return client
