@@ -28,9 +28,31 @@ def _secret_key(instance_path: str) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+def _int_env(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    if not value.isdigit():
+        raise ValueError(f"{name} : nombre entier attendu, pas « {value} »")
+    return int(value)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
+    import jobs
+    from notifications import mailer
+
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
+        # E-mail: SMTP when set (smtp://host:port, smtps://user:password@host), else .eml files in MAIL_OUTBOX.
+        SMTP_URL=os.environ.get("PASSERELLE_SMTP_URL") or None,
+        MAIL_FROM=os.environ.get("PASSERELLE_MAIL_FROM") or mailer.DEFAULT_FROM,
+        MAIL_OUTBOX=os.environ.get("PASSERELLE_OUTBOX") or str(Path(app.instance_path) / "outbox"),
+        # Where the links of the mails point (the address users type to reach Passerelle).
+        BASE_URL=os.environ.get("PASSERELLE_BASE_URL") or mailer.DEFAULT_BASE_URL,
+        DIGEST_HOUR=_int_env("PASSERELLE_DIGEST_HOUR", mailer.DIGEST_HOUR),
+        REMINDER_DAYS=_int_env("PASSERELLE_REMINDER_DAYS", jobs.REMINDER_DAYS),
+        AUTO_CLOSE_DAYS=_int_env("PASSERELLE_AUTO_CLOSE_DAYS", jobs.AUTO_CLOSE_DAYS),
+        STALE_NEED_DAYS=_int_env("PASSERELLE_STALE_NEED_DAYS", jobs.STALE_NEED_DAYS),
         DATABASE=os.environ.get("PASSERELLE_DATABASE", str(Path(app.instance_path) / "passerelle.sqlite")),
         TAXONOMY_DIR=os.environ.get("PASSERELLE_TAXONOMY") or None,
         MAX_CONTENT_LENGTH=5 * 1024 * 1024,  # CSV imports: 5 MB is tens of thousands of lines
@@ -56,8 +78,16 @@ def create_app(test_config: dict | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
+    import aftercare
+    import storage
+    from notifications import events
     from web import (admin, api, auth, buyer, commands, cre, db, declarations, diagnostic, employer, engine, filters,
-                     home, outreach, pooled, titulaire)
+                     home, notifications, outreach, password_reset, pooled, titulaire)
+
+    # Consequences of a proposal change, in its transaction: the follow-up plan of a hire first, then
+    # the notifications (which mention the plan).
+    storage.on_proposal_change(aftercare.on_proposal_change)
+    storage.on_proposal_change(events.on_proposal_change)
 
     db.init_app(app)
     engine.init_app(app)
@@ -76,6 +106,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(outreach.bp)
     app.register_blueprint(diagnostic.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(notifications.bp)
+    app.register_blueprint(password_reset.bp)
 
     def error_page(code: int, title: str, message: str):
         if request.path.startswith("/api/"):

@@ -31,24 +31,31 @@ __all__ = [
     "can_answer_proposal",
     "can_carry_pooled_need",
     "can_edit_drafted_need",
+    "can_answer_interview",
+    "can_answer_proposal",
+    "can_assess_followup",
     "can_award_lot",
     "can_calibrate_clause",
     "can_confirm_clause_eligibility",
     "can_decide_declaration",
     "can_edit_declaration",
-    "can_link_need_to_lot",
-    "can_manage_commitment",
-    "can_view_declaration",
-    "is_titulaire",
+    "can_edit_followup",
     "can_edit_need",
     "can_edit_network_employer",
     "can_link_pooled_share_to_lot",
     "can_manage_pooled_need",
     "can_edit_profile",
     "can_follow_proposal",
+    "can_link_need_to_lot",
+    "can_manage_commitment",
+    "can_propose_interview",
+    "can_read_notification",
     "can_see_candidate",
     "can_see_personal_information",
     "can_view_contract",
+    "can_view_declaration",
+    "can_view_exit_outcomes",
+    "can_view_followup",
     "can_view_need",
     "can_view_network_employer",
     "can_view_pooled_need",
@@ -57,6 +64,7 @@ __all__ = [
     "can_view_territory",
     "employer_may_move_to",
     "is_pooled_member",
+    "is_titulaire",
 ]
 
 User = Mapping[str, Any]
@@ -273,3 +281,46 @@ def can_manage_commitment(user: User | None, commitment: Row) -> bool:
 def can_calibrate_clause(user: User | None) -> bool:
     """Calibrating a clause before the tender (aggregated counts only): buyers."""
     return _is(user, "buyer")
+
+# -- interviews ------------------------------------------------------------------
+def can_propose_interview(user: User | None, proposal: Row) -> bool:
+    """The need's employer proposes an interview slot, while the person still agrees to be proposed
+    and the candidature is not closed by a hire or a refusal."""
+    return (_is(user, "employer") and proposal.get("employer_id") == user["org_id"]
+            and bool(proposal.get("consent_at"))
+            and proposal.get("status") not in (workflow.HIRED, workflow.REFUSED))
+
+
+def can_answer_interview(user: User | None, proposal: Row) -> bool:
+    """The proposing structure's CRE confirms a slot or asks for another."""
+    return _is(user, "cre") and proposal.get("siae_id") == user["org_id"]
+
+
+# -- after the hire ----------------------------------------------------------------
+def can_view_followup(user: User | None, plan: Row) -> bool:
+    """A follow-up plan: the CRE's structure (everything) and the employer (the tutor's side)."""
+    if _is(user, "cre"):
+        return plan.get("siae_id") == user["org_id"]
+    return _is(user, "employer") and plan.get("employer_id") == user["org_id"]
+
+
+def can_edit_followup(user: User | None, plan: Row) -> bool:
+    """Check-ins, dates and the CRE in charge: the coaching structure only (check-ins speak of the
+    person's difficulties and stay inside it)."""
+    return _is(user, "cre") and plan.get("siae_id") == user["org_id"]
+
+
+def can_assess_followup(user: User | None, plan: Row) -> bool:
+    """The employer (the tutor, or a colleague for them) names the tutor and leaves an assessment."""
+    return _is(user, "employer") and plan.get("employer_id") == user["org_id"] and plan.get("status") == "en_cours"
+
+
+def can_view_exit_outcomes(user: User | None, siae_id: str) -> bool:
+    """A structure's exits, person by person: its own CREs only."""
+    return _is(user, "cre") and siae_id == user["org_id"]
+
+
+# -- notifications -----------------------------------------------------------------
+def can_read_notification(user: User | None, notification: Row) -> bool:
+    """A notification is its recipient's alone."""
+    return bool(user) and notification.get("user_id") == user.get("id")

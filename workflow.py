@@ -23,6 +23,8 @@ PMSMP: Final = "pmsmp"
 TRIAL: Final = "periode_essai"
 HIRED: Final = "embauchee"
 REFUSED: Final = "refusee"
+# Closed by Passerelle when the employer never answered (see jobs.py: AUTO_CLOSE_DAYS).
+NO_ANSWER: Final = "sans_reponse"
 
 # Order matters: it is the order of the dashboard columns.
 STATE_LABELS: Final[dict[str, str]] = {
@@ -33,9 +35,12 @@ STATE_LABELS: Final[dict[str, str]] = {
     TRIAL: "Période d'essai",
     HIRED: "Embauchée",
     REFUSED: "Refusée",
+    NO_ANSWER: "Close sans réponse",
 }
 STATES: Final[tuple[str, ...]] = tuple(STATE_LABELS)
-OPEN_STATES: Final[frozenset[str]] = frozenset(STATES) - {HIRED, REFUSED}
+OPEN_STATES: Final[frozenset[str]] = frozenset(STATES) - {HIRED, REFUSED, NO_ANSWER}
+# States where the employer has not answered yet: the reminder and auto-close clocks run.
+AWAITING_EMPLOYER: Final[frozenset[str]] = frozenset({PROPOSED, SEEN})
 
 REFUSAL_REASONS: Final[dict[str, str]] = {
     "competences_manquantes": "Compétences manquantes",
@@ -53,13 +58,15 @@ CONTRACTS: Final[tuple[str, ...]] = (
 # Forward moves only, with shortcuts (an employer may hire straight after an
 # interview, or skip the interview for a PMSMP). Any open proposal can be refused.
 _FORWARD: Final[dict[str, tuple[str, ...]]] = {
-    PROPOSED: (SEEN, INTERVIEW, PMSMP, TRIAL, HIRED),
-    SEEN: (INTERVIEW, PMSMP, TRIAL, HIRED),
+    PROPOSED: (SEEN, INTERVIEW, PMSMP, TRIAL, HIRED, NO_ANSWER),
+    SEEN: (INTERVIEW, PMSMP, TRIAL, HIRED, NO_ANSWER),
     INTERVIEW: (PMSMP, TRIAL, HIRED),
     PMSMP: (INTERVIEW, TRIAL, HIRED),
     TRIAL: (HIRED,),
     HIRED: (),
     REFUSED: (),
+    # A late answer still counts: the employer may take up a candidature closed without answer.
+    NO_ANSWER: (INTERVIEW, PMSMP, TRIAL, HIRED, REFUSED),
 }
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 from typing import Any, Iterable, Iterator, Mapping
 
 import sqlite_utils
@@ -23,9 +24,12 @@ JSON_COLUMNS: dict[str, tuple[str, ...]] = {
     "needs": ("skills", "skill_map"),
     "proposals": ("explanation",),
     "declaration_events": ("changes",),
+    "notifications": ("context",),
+    "mail_queue": ("context",),
+    "followup_checkins": ("difficulties",),
 }
 # JSON columns holding an object (decoded to {} when empty); the others hold lists.
-_JSON_OBJECTS = {"explanation", "data", "changes"}
+_JSON_OBJECTS = {"explanation", "data", "changes", "context"}
 
 
 class NotFound(LookupError):
@@ -65,6 +69,15 @@ def next_version(row: Mapping[str, Any]) -> int:
 def now() -> str:
     """The current time in UTC, to the second, ISO 8601 (what every ``*_at`` column holds)."""
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+# Dates of the people's lives (a hire, a check-in, an exit) are days in France.
+LOCAL_TIMEZONE = ZoneInfo("Europe/Paris")
+
+
+def today() -> date:
+    """Today's date in France (what every ``*_on`` and ``*_date`` column holds)."""
+    return datetime.now(timezone.utc).astimezone(LOCAL_TIMEZONE).date()
 
 
 @contextlib.contextmanager

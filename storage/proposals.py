@@ -68,8 +68,13 @@ def _decoded(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def create_proposal(db: sqlite_utils.Database, *, need_id: int, profile_id: int, message: str,
-                    score: float, explanation: Mapping[str, Any], proposed_by: str) -> int:
-    """Record a proposal with the explanation as it stands now; one per (need, profile)."""
+                    score: float, explanation: Mapping[str, Any], proposed_by: str,
+                    proposer_id: int | None = None) -> int:
+    """Record a proposal with the explanation as it stands now; one per (need, profile).
+
+    ``proposer_id``: the CRE account that proposed (told of the employer's answers, shown as the
+    contact to the employer); ``proposed_by`` is the name shown in the history.
+    """
     with transaction(db):
         need = get_row(db, "needs", need_id)
         profile = get_row(db, "profiles", profile_id)
@@ -83,7 +88,8 @@ def create_proposal(db: sqlite_utils.Database, *, need_id: int, profile_id: int,
         stamp = now()
         try:
             pk = db["proposals"].insert(encode_row("proposals", {
-                "need_id": need_id, "profile_id": profile_id, "proposed_by": proposed_by, "message": message,
+                "need_id": need_id, "profile_id": profile_id, "proposed_by": proposed_by, "proposer_id": proposer_id,
+                "message": message,
                 "status": workflow.PROPOSED, "score": score, "explanation": dict(explanation),
                 "created_at": stamp, "updated_at": stamp, "version": 1,
             })).last_pk

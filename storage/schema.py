@@ -21,7 +21,7 @@ import sqlite_utils
 
 from .base import transaction
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Validity given to API tokens created before tokens had an expiry (the default of new ones).
 LEGACY_TOKEN_VALIDITY = timedelta(days=90)
@@ -125,9 +125,11 @@ def _create_all(db: sqlite_utils.Database) -> None:
     _init_clause_tables(db)
     _init_account_tables(db)
     _init_rome_tables(db)
+    _init_notification_tables(db)
+    _init_followup_tables(db)
     # Columns added after the first release: databases created before get them here.
     ensure_columns(db, "profiles", {"consent_at": str, "consent_by": str, "anonymised_at": str, "rome_code": str})
-    # Version 5: pooled needs, employer networks (and the ROME's NAF tables), needs drafted by a CRE.
+    # Version 6: pooled needs, employer networks (and the ROME's NAF tables), needs drafted by a CRE.
     # drafted_by: the structure whose CRE drafted the need with the employer ("besoin pressenti → besoin").
     ensure_columns(db, "needs", {"rome_code": str, "lot_id": int, "public_contract_unverified": str,
                                  "drafted_by": str})
@@ -138,6 +140,9 @@ def _create_all(db: sqlite_utils.Database) -> None:
     for table in VERSIONED_TABLES:
         if "version" not in db[table].columns_dict:
             db[table].add_column("version", int, not_null_default=1)
+    ensure_columns(db, "users", {"phone": str})
+    # The CRE account that proposed (``proposed_by`` is the name shown; this is whom to tell).
+    ensure_columns(db, "proposals", {"proposer_id": int})
     db["profiles"].create_index(["reference"], unique=True, if_not_exists=True)
     db["profiles"].create_index(["siae_id", "archived"], if_not_exists=True)
     db["needs"].create_index(["employer_id", "reference"], unique=True, if_not_exists=True)
@@ -424,3 +429,83 @@ def _init_network_tables(db: sqlite_utils.Database) -> None:
     db["network_events"].create_index(["network_id"], if_not_exists=True)
     db["network_potentials"].create_index(["network_id"], if_not_exists=True)
 
+
+
+# -- notifications: in-app list, e-mail queue, preferences, reminders already sent ----------
+def _init_notification_tables(db: sqlite_utils.Database) -> None:
+    # One row per event and recipient: the in-app list, and what a mail is made of.
+    db["notifications"].create(
+        {"id": int, "user_id": int, "org_id": str, "kind": str, "title": str, "link": str, "context": str,
+         "object_type": str, "object_id": str, "delivery": str, "mail_id": int, "created_at": str, "read_at": str},
+        pk="id", not_null={"user_id", "kind", "title"}, foreign_keys=[("user_id", "users", "id")],
+        defaults={"context": "{}"}, if_not_exists=True,
+    )
+    # One row per message to send; rendered and sent by ``flask run-jobs``.
+    db["mail_queue"].create(
+        {"id": int, "kind": str, "user_id": int, "to_addr": str, "context": str, "subject": str, "message": str,
+         "status": str, "attempts": int, "next_attempt_at": str, "claimed_at": str, "last_error": str,
+         "secret": int, "created_at": str, "sent_at": str, "eml_path": str},
+        pk="id", not_null={"kind", "to_addr", "status"}, defaults={"attempts": 0, "secret": 0, "context": "{}"},
+        if_not_exists=True,
+    )
+    db["notification_settings"].create(
+        {"user_id": int, "org_id": str, "kind": str, "mode": str},
+        pk=("user_id", "org_id", "kind"), foreign_keys=[("user_id", "users", "id")], if_not_exists=True,
+    )
+    # What a periodic job already did (a reminder for this proposal, this check-in…): run-jobs
+    # may run every few minutes, from several processes, and still acts once.
+    db["job_marks"].create({"kind": str, "key": str, "at": str}, pk=("kind", "key"), if_not_exists=True)
+    db["password_resets"].create(
+        {"id": int, "user_id": int, "token_hash": str, "expires_at": str, "used_at": str, "created_at": str},
+        pk="id", not_null={"user_id", "token_hash", "expires_at"}, foreign_keys=[("user_id", "users", "id")],
+        if_not_exists=True,
+    )
+    db["interviews"].create(
+        {"id": int, "proposal_id": int, "starts_at": str, "duration_minutes": int, "mode": str, "place": str,
+         "contact_name": str, "contact_phone": str, "note": str, "status": str, "proposed_by": int,
+         "answered_by": int, "answer_note": str, "sequence": int, "notified_at": str, "created_at": str,
+         "updated_at": str},
+        pk="id", not_null={"proposal_id", "starts_at", "mode", "status"},
+        foreign_keys=[("proposal_id", "proposals", "id")], defaults={"sequence": 0}, if_not_exists=True,
+    )
+    db["notifications"].create_index(["user_id", "read_at"], if_not_exists=True)
+    db["notifications"].create_index(["delivery", "mail_id"], if_not_exists=True)
+    db["mail_queue"].create_index(["status", "next_attempt_at"], if_not_exists=True)
+    db["password_resets"].create_index(["token_hash"], unique=True, if_not_exists=True)
+    db["interviews"].create_index(["proposal_id"], if_not_exists=True)
+
+
+# -- after the hire: follow-up plans, check-ins, the tutor's assessment; exit outcomes ------
+def _init_followup_tables(db: sqlite_utils.Database) -> None:
+    db["followup_plans"].create(
+        {"id": int, "proposal_id": int, "profile_id": int, "siae_id": str, "employer_id": str, "cre_user_id": int,
+         "hired_on": str, "contract_type": str, "contract_months": int, "tutor_name": str, "tutor_phone": str,
+         "tutor_email": str, "status": str, "created_at": str, "updated_at": str},
+        pk="id", not_null={"proposal_id", "profile_id", "siae_id", "employer_id", "hired_on", "status"},
+        foreign_keys=[("proposal_id", "proposals", "id"), ("profile_id", "profiles", "id")],
+        defaults={"status": "en_cours"}, if_not_exists=True,
+    )
+    db["followup_checkins"].create(
+        {"id": int, "plan_id": int, "day_offset": int, "due_on": str, "done_at": str, "situation": str,
+         "difficulties": str, "action": str, "recorded_by": str, "created_at": str, "updated_at": str},
+        pk="id", not_null={"plan_id", "due_on"}, foreign_keys=[("plan_id", "followup_plans", "id")],
+        defaults={"difficulties": "[]"}, if_not_exists=True,
+    )
+    db["tutor_assessments"].create(
+        {"id": int, "plan_id": int, "punctuality": int, "integration": int, "skills": int, "comment": str,
+         "author_name": str, "author_user_id": int, "created_at": str},
+        pk="id", not_null={"plan_id"}, foreign_keys=[("plan_id", "followup_plans", "id")], if_not_exists=True,
+    )
+    db["exit_outcomes"].create(
+        {"id": int, "profile_id": int, "siae_id": str, "exit_date": str, "detail": str, "category": str,
+         "contract_type": str, "contract_months": int, "employer_name": str, "sector": str, "proposal_id": int,
+         "comment": str, "recorded_by": str, "created_at": str, "updated_at": str},
+        pk="id", not_null={"profile_id", "siae_id", "exit_date", "detail", "category"},
+        foreign_keys=[("profile_id", "profiles", "id")], if_not_exists=True,
+    )
+    db["followup_plans"].create_index(["proposal_id"], unique=True, if_not_exists=True)
+    db["followup_plans"].create_index(["siae_id", "status"], if_not_exists=True)
+    db["followup_checkins"].create_index(["plan_id"], if_not_exists=True)
+    db["tutor_assessments"].create_index(["plan_id"], if_not_exists=True)
+    db["exit_outcomes"].create_index(["profile_id"], unique=True, if_not_exists=True)
+    db["exit_outcomes"].create_index(["siae_id", "exit_date"], if_not_exists=True)

@@ -316,3 +316,48 @@ def test_buyer_decisions(user, award, commitment, calibrate):
 ])
 def test_a_member_links_its_share_only_to_a_lot_of_its_own(user, lot, expected):
     assert permissions.can_link_pooled_share_to_lot(user, POOLED, lot) is expected
+# -- issue 12: interviews, follow-up plans, exits, notifications -------------------------------------
+CRE_OF_S1 = {"id": 1, "role": "cre", "org_id": "S1"}
+CRE_OF_S2 = {"id": 2, "role": "cre", "org_id": "S2"}
+EMPLOYER_E14 = {"id": 3, "role": "employer", "org_id": "E14"}
+EMPLOYER_E01 = {"id": 4, "role": "employer", "org_id": "E01"}
+A_BUYER = {"id": 5, "role": "buyer", "org_id": "B1"}
+PLAN = {"siae_id": "S1", "employer_id": "E14", "status": "en_cours"}
+OPEN_PROPOSAL = {"siae_id": "S1", "employer_id": "E14", "status": "vue", "consent_at": "2026-01-01"}
+
+
+@pytest.mark.parametrize("user, view, edit, assess", [
+    (CRE_OF_S1, True, True, False), (CRE_OF_S2, False, False, False), (EMPLOYER_E14, True, False, True),
+    (EMPLOYER_E01, False, False, False), (A_BUYER, False, False, False), (None, False, False, False)])
+def test_followup_plan_predicates(user, view, edit, assess):
+    assert permissions.can_view_followup(user, PLAN) == view
+    assert permissions.can_edit_followup(user, PLAN) == edit
+    assert permissions.can_assess_followup(user, PLAN) == assess
+
+
+def test_a_finished_plan_takes_no_more_assessment():
+    assert not permissions.can_assess_followup(EMPLOYER_E14, {**PLAN, "status": "termine"})
+
+
+@pytest.mark.parametrize("proposal, allowed", [
+    (OPEN_PROPOSAL, True), ({**OPEN_PROPOSAL, "status": "entretien"}, True),
+    ({**OPEN_PROPOSAL, "status": "embauchee"}, False), ({**OPEN_PROPOSAL, "status": "refusee"}, False),
+    ({**OPEN_PROPOSAL, "consent_at": None}, False), ({**OPEN_PROPOSAL, "employer_id": "E01"}, False)])
+def test_only_the_needs_employer_proposes_an_interview_while_the_candidature_is_open(proposal, allowed):
+    assert permissions.can_propose_interview(EMPLOYER_E14, proposal) == allowed
+    assert not permissions.can_propose_interview(CRE_OF_S1, proposal)
+
+
+def test_interview_answers_and_exit_outcomes_belong_to_the_structure():
+    assert permissions.can_answer_interview(CRE_OF_S1, OPEN_PROPOSAL)
+    assert not permissions.can_answer_interview(CRE_OF_S2, OPEN_PROPOSAL)
+    assert not permissions.can_answer_interview(EMPLOYER_E14, OPEN_PROPOSAL)
+    assert permissions.can_view_exit_outcomes(CRE_OF_S1, "S1")
+    assert not permissions.can_view_exit_outcomes(CRE_OF_S2, "S1") and not permissions.can_view_exit_outcomes(A_BUYER, "S1")
+
+
+def test_a_notification_is_its_recipients_alone():
+    note = {"user_id": 3}
+    assert permissions.can_read_notification(EMPLOYER_E14, note)
+    assert not permissions.can_read_notification({**EMPLOYER_E14, "id": 9}, note)
+    assert not permissions.can_read_notification(None, note)

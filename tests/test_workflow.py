@@ -11,26 +11,29 @@ import workflow
 from workflow import TransitionError, allowed_transitions, check_transition
 
 P, V, E, M, T, H, R = "proposee", "vue", "entretien", "pmsmp", "periode_essai", "embauchee", "refusee"
+S = "sans_reponse"  # closed by run-jobs when the employer never answered
 
 # Every state → exactly the states it may move to (refusal included while the proposal is open).
 TABLE = {
-    P: {V, E, M, T, H, R},
-    V: {E, M, T, H, R},
+    P: {V, E, M, T, H, S, R},
+    V: {E, M, T, H, S, R},
     E: {M, T, H, R},
     M: {E, T, H, R},
     T: {H, R},
     H: set(),
     R: set(),
+    S: {E, M, T, H, R},      # a late answer is still taken
 }
 
 
 def test_the_states_and_their_order_are_the_dashboard_s():
-    assert workflow.STATES == (P, V, E, M, T, H, R)
+    assert workflow.STATES == (P, V, E, M, T, H, R, S)
     assert set(TABLE) == set(workflow.STATES)
 
 
 def test_open_states_are_those_not_final():
     assert workflow.OPEN_STATES == {P, V, E, M, T}
+    assert workflow.AWAITING_EMPLOYER == {P, V}   # the reminder and auto-close clocks run
 
 
 @pytest.mark.parametrize("current", list(TABLE))

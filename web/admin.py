@@ -1,15 +1,19 @@
 """Administration: organisations and accounts, and the audit log. An administrator manages accounts, not data."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import os
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 import storage
+from notifications import events, mailer
 
 from . import geo
 from .auth import audit, current_user, invite, role_required
 from .db import get_db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+INVITATION_DAYS = 7
 KINDS = {"siae": "Structure d'insertion (SIAE, GEIQ)", "employer": "Employeur", "buyer": "Acheteur public"}
 
 
@@ -40,12 +44,15 @@ def users():
                 with storage.transaction(db):
                     # The invitation link is never shown here: an administrator who saw it could open
                     # the account (a CRE's, with people's data) before its owner. It reaches the invitee
-                    # only, through the operator's command ``flask --app app invitation-link``.
-                    invite(db, email=email, name=name, role=role, org_id=org_id)
+                    # only: by mail (queued with the account), or through the operator's command
+                    # ``flask --app app invitation-link``.
+                    token = invite(db, email=email, name=name, role=role, org_id=org_id)
                     created_user = storage.user_by_email(db, email)
                     audit("création de compte", "user", created_user["id"],
                           f"{created_user['email']} — {storage.ROLES[role]}{f' ({org_id})' if org_id else ''} ; "
-                          "invitation à transmettre par l'exploitant")
+                          "invitation envoyée par courriel")
+                    events.account_invitation(db, created_user, token, days=INVITATION_DAYS,
+                                              invited_by=current_user()["name"])
             except storage.Conflict as exc:
                 # « Un compte existe déjà pour … » is about the address; a role that does not fit the
                 # organisation (« Un compte « CRE / CIP » appartient à … ») is about the organisation.
@@ -120,3 +127,50 @@ def organisations():
 @bp.get("/journal")
 def audit_log():
     return render_template("admin/audit.html", entries=storage.audit_entries(get_db(), limit=300))
+
+
+@bp.get("/courriels")
+def mails():
+    """The operator's view of e-mail: the queue with failures and their reason, the outbox folder."""
+    db = get_db()
+    status = request.args.get("statut") or None
+    if status and status not in storage.MAIL_STATUSES:
+        abort(400)
+    settings = mailer.MailSettings.from_config(current_app.config)
+    return render_template("admin/mails.html", mails=storage.list_mails(db, status=status, limit=300),
+                           counts=storage.mail_counts(db), statuses=storage.MAIL_STATUSES, status=status,
+                           smtp=bool(settings.smtp_url), outbox=settings.outbox_dir)
+
+
+@bp.get("/courriels/<int:mail_id>")
+def mail(mail_id: int):
+    """One queued mail as it was (or will be) sent: headers, text, attachments."""
+    try:
+        row = storage.get_mail(get_db(), mail_id)
+    except storage.NotFound:
+        abort(404)
+    message = None
+    if row["secret"]:
+        pass  # an invitation or reset link is for its recipient only, never shown here
+    elif row.get("eml_path") and os.path.exists(row["eml_path"]):
+        message = mailer.read_eml(row["eml_path"])
+    elif row.get("message") and row["message"] != storage.SCRUBBED:
+        message = mailer.parse_message(row["message"])
+    text = message.get_body(preferencelist=("plain",)).get_content() if message else ""
+    attachments = [part.get_filename() for part in message.iter_attachments()] if message else []
+    return render_template("admin/mail.html", mail=row, text=text, attachments=attachments,
+                           statuses=storage.MAIL_STATUSES)
+
+
+@bp.post("/courriels/<int:mail_id>/renvoyer")
+def retry_mail(mail_id: int):
+    try:
+        retried = storage.retry_mail(get_db(), mail_id)
+    except storage.NotFound:
+        abort(404)
+    if retried:
+        audit("nouvel essai d'envoi", "mail", mail_id)
+        flash("Courriel remis dans la file : il partira au prochain passage de run-jobs.", "success")
+    else:
+        flash("Seul un courriel en échec peut être renvoyé.", "error")
+    return redirect(url_for("admin.mails"))

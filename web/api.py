@@ -538,7 +538,7 @@ def create_proposal():
         raise ApiError(409, "Ce profil ne peut pas être proposé (archivé ?).")
     proposal_id = storage.create_proposal(get_db(), need_id=need_id, profile_id=profile_id, message=message.strip(),
                                           score=matches[0].score, explanation=snapshot(matches[0]),
-                                          proposed_by=_user()["name"])
+                                          proposed_by=_user()["name"], proposer_id=_user()["id"])
     return jsonify(proposal_json(storage.get_proposal(get_db(), proposal_id))), 201
 
 

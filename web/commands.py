@@ -9,7 +9,9 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from werkzeug.security import generate_password_hash
 
+import jobs
 import storage
+from notifications import events, mailer
 
 from .auth import (MAX_TOKEN_VALIDITY_DAYS, TOKEN_VALIDITY_DAYS, create_api_token, invite, password_problem,
                    renew_invitation)
@@ -70,9 +72,11 @@ def create_org_command(org_id: str, kind: str, name: str, city: str | None, subt
 @click.option("--role", type=click.Choice(list(storage.ROLES)), required=True)
 @click.option("--org", "org_id", default=None, help="organisation (sauf pour un administrateur)")
 @click.option("--password", default=None, help="sinon, un lien d'invitation est affiché")
+@click.option("--phone", default=None, help="téléphone montré aux partenaires (CRE, employeur)")
 @with_appcontext
-def create_user_command(email: str, name: str, role: str, org_id: str | None, password: str | None) -> None:
-    """Crée un compte ; sans --password, affiche le lien d'invitation (premier accès)."""
+def create_user_command(email: str, name: str, role: str, org_id: str | None, password: str | None,
+                        phone: str | None) -> None:
+    """Crée un compte ; sans --password, affiche le lien d'invitation (premier accès) et l'envoie par courriel."""
     db = get_db()
     try:
         with storage.transaction(db):
@@ -86,6 +90,10 @@ def create_user_command(email: str, name: str, role: str, org_id: str | None, pa
             else:
                 token = invite(db, email=email, name=name, role=role, org_id=org_id)
             user = storage.user_by_email(db, email)
+            if token is not None:
+                events.account_invitation(db, user, token, days=7)
+            if phone:
+                storage.update_user(db, user["id"], {"phone": phone.strip()})
             storage.audit(db, None, "création de compte", "user", user["id"],
                           f"{user['email']} — {storage.ROLES[role]}{f' ({org_id})' if org_id else ''} ; "
                           "par l'exploitant (ligne de commande)")
@@ -95,6 +103,7 @@ def create_user_command(email: str, name: str, role: str, org_id: str | None, pa
         click.echo(f"Compte {email} créé.")
     else:
         click.echo(f"Compte {email} créé. Lien d'invitation (7 jours) : /invitation/{token}")
+        click.echo("Courriel d'invitation en file d'attente (envoyé par run-jobs).")
 
 
 @click.command("invitation-link")
@@ -198,7 +207,7 @@ def clause_reminders_command(on: str | None) -> None:
     except ValueError:
         raise click.ClickException(f"Date invalide : {on} (format AAAA-MM-JJ).") from None
     db = get_db()
-    due = send_reminders(db, today=today, notify=notifier())
+    due = send_reminders(db, today=today, notify=events.clause_months_missing)
     users: dict[str, list[str]] = {}
     for u in storage.list_users(db):
         if u["role"] == "employer" and u["active"]:
@@ -206,17 +215,56 @@ def clause_reminders_command(on: str | None) -> None:
     for r in due:
         click.echo(f"{r.lot['titulaire']} ({', '.join(users.get(r.titulaire_id) or ['aucun compte'])}) : "
                    f"{r.contract['reference']} lot {r.lot['number']}, mois manquants {', '.join(r.months)}")
-    click.echo(f"{len(due)} rappel(s) dû(s).")
+    click.echo(f"{len(due)} rappel(s) mis en file (envoyés par run-jobs).")
 
 
-def notifier():
-    """How a clause reminder reaches the titulaire's users: the app's notifications once they exist
-    (issue 12 plugs its sender here); until then None, and the reminders are listed, not recorded."""
-    return None
+@click.command("run-jobs")
+@with_appcontext
+def run_jobs_command() -> None:
+    """Relances, clôtures sans réponse, besoins à confirmer, suivis en retard, résumés, puis envoi des courriels.
+
+    Sans effet en double : à lancer toutes les quelques minutes (cron)."""
+    config = current_app.config
+    try:
+        mail_settings = mailer.MailSettings.from_config(config)
+        transport = mailer.transport_for(mail_settings)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    clause_reminders = {"clause_months_missing":
+                        lambda db: len(send_reminders(db, notify=events.clause_months_missing))}
+    counts = jobs.run_jobs(get_db(), settings=jobs.JobSettings.from_config(config), mail_settings=mail_settings,
+                           transport=transport, more=clause_reminders)
+    click.echo("Tâches faites : " + ", ".join(f"{k} = {v}" for k, v in counts.items()))
+    where = "SMTP" if mail_settings.smtp_url else f"boîte d'envoi {mail_settings.outbox_dir}"
+    click.echo(f"Courriels : {counts['mails_sent']} envoyé(s) ({where}), {counts['mails_retried']} à réessayer, "
+               f"{counts['mails_failed']} en échec.")
+    if counts["mails_failed"]:
+        raise SystemExit(1)
+
+
+@click.command("outbox")
+@click.option("--statut", "status", type=click.Choice(list(storage.MAIL_STATUSES)), default=None)
+@click.option("--limite", "limit", type=int, default=50, show_default=True)
+@with_appcontext
+def outbox_command(status: str | None, limit: int) -> None:
+    """Liste les courriels : file d'attente, envoyés (fichier .eml sans SMTP), échecs et leur cause."""
+    rows = storage.list_mails(get_db(), status=status, limit=limit)
+    if not rows:
+        click.echo("Aucun courriel.")
+    for row in rows:
+        line = (f"#{row['id']}  {row['created_at']}  {storage.MAIL_STATUSES[row['status']]:<16}  {row['to_addr']}  "
+                f"{row['subject'] or row['kind']}")
+        if row.get("eml_path"):
+            line += f"  → {row['eml_path']}"
+        if row.get("last_error"):
+            line += f"  [{row['attempts']} essai(s) : {row['last_error']}]"
+        click.echo(line)
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(clause_reminders_command)
+    app.cli.add_command(run_jobs_command)
+    app.cli.add_command(outbox_command)
     app.cli.add_command(import_rome_command)
     app.cli.add_command(init_db_command)
     app.cli.add_command(load_demo_command)

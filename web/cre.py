@@ -79,7 +79,7 @@ def dashboard():
     return render_template(
         "cre/dashboard.html", counts=storage.proposal_counts(db, siae_id=_org_id()), labels=workflow.STATE_LABELS,
         without_good=without_good, never_proposed=storage.profiles_never_proposed(db, siae_id=_org_id()),
-        threshold=GOOD_MATCH_SCORE,
+        threshold=GOOD_MATCH_SCORE, overdue=storage.overdue_checkins(db, today=storage.today(), siae_id=_org_id()),
     )
 
 
@@ -325,7 +325,7 @@ def propose(need_id: int):
     try:
         proposal_id = storage.create_proposal(db, need_id=need_id, profile_id=profile_id, message=message,
                                               score=match.score, explanation=snapshot(match),
-                                              proposed_by=current_org()["name"])
+                                              proposed_by=current_org()["name"], proposer_id=current_user()["id"])
     except storage.Conflict as exc:
         flash(str(exc), "error")
         return redirect(url_for("cre.need", need_id=need_id))
@@ -359,6 +359,9 @@ def proposal(proposal_id: int):
         next_states=[s for s in workflow.allowed_transitions(row["status"])
                      if permissions.can_answer_proposal(current_user(), row, s)], taxonomy=engine().taxonomy,
         clause_rows=clause_rows, categories=eligibility.CATEGORIES,
+        interview=storage.current_interview(db, proposal_id), modes=storage.INTERVIEW_MODES,
+        interview_statuses=storage.INTERVIEW_STATUSES, plan=storage.followup_plan_for_proposal(db, proposal_id),
+        can_answer_interview=permissions.can_answer_interview(current_user(), row),
     )
 
 
@@ -540,3 +543,7 @@ def clause_lot(lot_id: int):
     return render_template("cre/clause_lot.html", contract=contract, lot=lot, fulfilment=fulfilment, matches=matches,
                            profiles=profiles, linked=linked, radius=LOT_RADIUS_KM,
                            categories=eligibility.CATEGORIES)
+
+
+# Interviews, follow-up after the hire, exit outcomes and the caseload: routes of this blueprint too.
+from . import cre_followup  # noqa: E402,F401

@@ -6,6 +6,7 @@ by (employer, reference); demo proposals are created once.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -91,27 +92,37 @@ def load_demo(db, engine: EngineState) -> dict[str, int]:
             storage.upsert_organisation(db, {"id": e["id"], "kind": "employer", "name": e["name"], "sector": e["sector"],
                                              "city": e["city"], "postcode": e["postcode"], "lat": e["lat"],
                                              "lon": e["lon"], "size": e["size"]})
+        for b in _read("clauses.json")["buyers"]:
+            storage.upsert_organisation(db, {"id": b["id"], "kind": "buyer", "name": b["name"], "city": b["city"],
+                                             "postcode": b["postcode"]})
     profiles = storage.upsert_profiles(db, [profile_row(p) for p in _read("profiles.jsonl")])
     needs = storage.upsert_needs(db, [need_row(n) for n in _read("needs.jsonl")])
     # Before the proposals: a hire on a need linked to a lot prepares its titulaire's ledger line.
     clause_counts = load_clauses(db)
+    # Accounts before proposals too: each proposal is then the demo CRE's of its structure, and the
+    # employers' demo accounts receive their notifications (in the outbox after run-jobs).
+    accounts_created = load_accounts(db)
     created = 0
     for reference, states in DEMO_PROPOSALS:
         need = next((n for n in storage.list_needs(db, status=None) if n["reference"] == reference), None)
         if need is None or storage.list_proposals(db, need_id=need["id"]):
             continue
         for match, state in zip(engine.rank(db, need, top=len(states), include_blocked=False), states):
+            profile = storage.get_profile(db, int(match.candidate))
+            cre = next(iter(storage.org_members(db, profile["siae_id"], role="cre")), None)
             proposal_id = storage.create_proposal(
                 db, need_id=need["id"], profile_id=int(match.candidate), proposed_by="démonstration",
                 message="Candidature proposée par la CRE après un entretien de positionnement.",
-                score=match.score, explanation=snapshot(match))
+                score=match.score, explanation=snapshot(match), proposer_id=cre["id"] if cre else None)
             for step in _PATHS[state]:
                 reason = "poste_pourvu" if step == workflow.REFUSED else None
                 storage.transition_proposal(db, proposal_id, step, actor="démonstration", reason=reason)
             created += 1
     clause_counts["pooled_needs_created"] = load_pooled(db, engine)
     clause_counts["network_employers_created"] = load_network(db)
-    clause_counts["accounts_created"] = load_accounts(db)
+    clause_counts["accounts_created"] = accounts_created
+    clause_counts["followups_prepared"] = load_followups(db)
+    clause_counts["exit_outcomes_created"] = load_outcomes(db)
     return {"profiles_created": profiles["created"], "profiles_updated": profiles["updated"],
             "needs_created": needs["created"], "needs_updated": needs["updated"], "proposals_created": created,
             **clause_counts}
@@ -124,14 +135,18 @@ DEMO_ACCOUNTS = [
     ("cre.insertion@demo.passerelle.fr", "Karim (CIP)", "cre", "S4"),
     ("employeur@demo.passerelle.fr", "Claire (Filéa Câblage)", "employer", "E14"),
     ("cre.ai@demo.passerelle.fr", "Inès (CIP de l'AI)", "cre", "S6"),
-    ("direction@demo.passerelle.fr", "Hélène (direction)", "direction", "S1"),
+    ("direction@demo.passerelle.fr", "Claude (direction)", "direction", "S1"),
     ("bailleur@demo.passerelle.fr", "Julien (Résidences de l'Ourcq)", "employer", "E18"),
     ("acheteur@demo.passerelle.fr", "Marc (Ville de Montreuil)", "buyer", "B1"),
     ("titulaire@demo.passerelle.fr", "Sophie (Atelier Rénov'Est)", "employer", "E01"),
     ("titulaire.proprete@demo.passerelle.fr", "Yanis (Clarivia Propreté)", "employer", "E03"),
     ("conciergerie@demo.passerelle.fr", "Lina (Veille & Conciergerie Urbaine)", "employer", "E11"),
     ("admin@demo.passerelle.fr", "Administrateur", "admin", None),
+    ("rh.bellevue@demo.passerelle.fr", "Sophie (Hypermarché Bellevue)", "employer", "E10"),
 ]
+# Fictional numbers (the 01 99 00 range is reserved for fiction by the French regulator).
+DEMO_PHONES = {"cre@demo.passerelle.fr": "01 99 00 12 34", "cre.insertion@demo.passerelle.fr": "01 99 00 45 67",
+               "employeur@demo.passerelle.fr": "01 99 00 78 90", "rh.bellevue@demo.passerelle.fr": "01 99 00 24 68"}
 
 
 def load_accounts(db) -> int:
@@ -142,6 +157,75 @@ def load_accounts(db) -> int:
         if storage.user_by_email(db, email) is None:
             storage.create_user(db, email=email, name=name, role=role, org_id=org_id,
                                 password_hash=generate_password_hash(DEMO_PASSWORD))
+            storage.update_user(db, storage.user_by_email(db, email)["id"], {"phone": DEMO_PHONES.get(email)})
+            created += 1
+    return created
+
+
+# The demo hire (N021) started this many days ago: its J+7 check-in is done, J+30 is overdue.
+DEMO_HIRE_DAYS_AGO = 40
+
+
+def load_followups(db) -> int:
+    """The follow-up plan of the demo hire (created by the hire itself) as it stands some weeks later:
+    a tutor, the first check-in recorded, the next one overdue, the tutor's first assessment."""
+    prepared = 0
+    for plan in storage.list_followup_plans(db):
+        checkins = storage.list_checkins(db, plan["id"])
+        if any(c["done_at"] for c in checkins) or storage.list_tutor_assessments(db, plan["id"]):
+            continue  # already prepared (the demo is loaded again)
+        with storage.transaction(db):
+            storage.update_followup_plan(db, plan["id"], {
+                "hired_on": (storage.today() - timedelta(days=DEMO_HIRE_DAYS_AGO)).isoformat(),
+                "tutor_name": "Bernard Lemoine", "tutor_phone": "01 99 00 31 31",
+                "tutor_email": "b.lemoine@bellevue.example", "contract_months": None})
+            first = storage.list_checkins(db, plan["id"])[0]
+            storage.record_checkin(db, first["id"], situation="en_poste_difficultes", difficulties=["transport"],
+                                   action="Horaires d'ouverture : aide au financement du pass Navigo et covoiturage "
+                                          "avec une collègue, vu avec le tuteur.", recorded_by="Nadia (CRE)")
+            storage.add_tutor_assessment(db, plan["id"], {"punctuality": 3, "integration": 4, "skills": 3,
+                                                          "comment": "Bonne intégration dans l'équipe du rayon frais."},
+                                         author_name="Bernard Lemoine", author_user_id=None)
+        prepared += 1
+    return prepared
+
+
+# Exits of the Montreuil ressourcerie (S1) over the past months: (days ago, situation, months, employer, sector).
+DEMO_EXITS = [
+    (20, "cdd", 8, "Biocoop des Murs-à-Pêches", "commerce / distribution"),
+    (45, "interim", 3, "Intérim Est Parisien", "logistique"),
+    (70, "formation_qualifiante", None, "AFPA Montreuil", "formation"),
+    (100, "cdi", None, "Clarivia Propreté", "nettoyage/propreté"),
+    (130, "recherche_emploi", None, None, None),
+    (160, "contrat_aide", None, "Mairie de Bagnolet", "collectivité"),
+    (200, "autre_siae", None, "ACI Jardins de Bagnolet", "espaces verts"),
+    (240, "cdd", 6, "Le Comptoir de Montreuil", "hôtellerie-restauration"),
+    (280, "sans_nouvelles", None, None, None),
+]
+
+
+def load_outcomes(db) -> int:
+    """Exit outcomes for the taux de sorties dynamiques: the demo hire's (from its plan) and past exits."""
+    created = 0
+    for plan in storage.list_followup_plans(db):
+        if storage.exit_outcome_for_profile(db, plan["profile_id"]) is None:
+            employer = storage.get_organisation(db, plan["employer_id"])
+            storage.save_exit_outcome(db, plan["profile_id"], {
+                "exit_date": plan["hired_on"], "detail": "cdi" if plan["contract_type"] == "CDI" else "cdd",
+                "contract_months": plan.get("contract_months") or 6, "contract_type": plan["contract_type"],
+                "employer_name": employer["name"], "sector": employer.get("sector"),
+                "proposal_id": plan["proposal_id"]}, recorded_by="démonstration")
+            created += 1
+    never_proposed = [p for p in storage.profiles_never_proposed(db, siae_id="S1")
+                      if storage.exit_outcome_for_profile(db, p["id"]) is None]
+    with storage.transaction(db):
+        if not storage.mark_job_done(db, "demo", "exit_outcomes"):
+            return created  # loaded before
+        for profile, (days, detail, months, employer, sector) in zip(reversed(never_proposed), DEMO_EXITS):
+            storage.save_exit_outcome(db, profile["id"], {
+                "exit_date": (storage.today() - timedelta(days=days)).isoformat(), "detail": detail,
+                "contract_months": months, "employer_name": employer, "sector": sector},
+                recorded_by="démonstration")
             created += 1
     return created
 
@@ -278,9 +362,10 @@ def load_pooled(db, engine: EngineState) -> int:
 def _demo_proposal(db, engine: EngineState, need: dict, reference: str) -> int:
     profile = storage.profile_by_reference(db, reference)
     [match] = engine.rank(db, need, top=1, profile_ids=[profile["id"]])
+    cre = next(iter(storage.org_members(db, profile["siae_id"], role="cre")), None)
     return storage.create_proposal(db, need_id=need["id"], profile_id=profile["id"], proposed_by="démonstration",
                                    message="Candidature proposée par la CIP après un entretien de positionnement.",
-                                   score=match.score, explanation=snapshot(match))
+                                   score=match.score, explanation=snapshot(match), proposer_id=cre["id"] if cre else None)
 
 
 def load_network(db) -> int:

@@ -8,17 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from datetime import datetime, timedelta, timezone
 
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+
+import followup
 import permissions
 import storage
 import workflow
 from matching import FRENCH_LEVELS
+from notifications import events
 
 from . import careers, clause_links, conflicts, csvio, skillmap, validation
 from .db import get_db
 from .engine import engine
 from .auth import audit
+from .filters import when_fr
 from .spaces import current_org, current_user, space_required
 
 bp = Blueprint("employer", __name__, url_prefix="/employeur")
@@ -164,9 +169,25 @@ def need_status(need_id: int):
 @bp.get("/besoins/<int:need_id>")
 def need(need_id: int):
     row = _own_need(need_id)
+    stale_days = current_app.config["STALE_NEED_DAYS"]
+    quiet_since = (datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=stale_days)).isoformat()
     return render_template("employer/need.html", need=row, labels=workflow.STATE_LABELS,
                            entries=skillmap.labelled(row["skill_map"], engine().taxonomy),
-                           proposals=storage.list_proposals(get_db(), need_id=need_id), statuses=storage.NEED_STATUSES)
+                           proposals=storage.list_proposals(get_db(), need_id=need_id), statuses=storage.NEED_STATUSES,
+                           stale=row["status"] == "ouvert" and (row.get("updated_at") or "") <= quiet_since,
+                           stale_days=stale_days)
+
+
+@bp.post("/besoins/<int:need_id>/confirmer")
+def confirm_need(need_id: int):
+    """« Toujours ouvert » after the reminder: the need's clock starts again."""
+    row = _own_need(need_id)
+    if row["status"] != "ouvert":
+        flash("Ce besoin n'est plus ouvert.", "error")
+    else:
+        storage.update_need(get_db(), need_id, {})
+        flash("Merci : le besoin reste ouvert et visible des structures d'insertion.", "success")
+    return redirect(url_for("employer.need", need_id=need_id))
 
 
 def candidate_view(profile: dict[str, Any]) -> dict[str, Any]:
@@ -198,7 +219,44 @@ def proposal(proposal_id: int):
     allowed = [s for s in workflow.allowed_transitions(row["status"]) if permissions.employer_may_move_to(row, s)]
     return render_template("employer/proposal.html", proposal=row, person=person, labels=workflow.STATE_LABELS,
                            reasons=workflow.REFUSAL_REASONS, next_states=allowed,
-                           events=storage.proposal_events(db, proposal_id, shared_only=True))
+                           events=storage.proposal_events(db, proposal_id, shared_only=True),
+                           contact=_cre_contact(row), interview=storage.current_interview(db, proposal_id),
+                           modes=storage.INTERVIEW_MODES, interview_statuses=storage.INTERVIEW_STATUSES,
+                           can_propose_interview=permissions.can_propose_interview(current_user(), row),
+                           plan=storage.followup_plan_for_proposal(db, proposal_id), values={}, errors={},
+                           today=storage.today().isoformat())
+
+
+def _cre_contact(proposal: dict[str, Any]) -> dict[str, Any]:
+    """Whom the employer calls about a candidature: the proposing CRE (name, phone, e-mail)."""
+    user = events.proposer(get_db(), proposal)
+    structure = storage.get_organisation(get_db(), proposal["siae_id"])
+    return {"name": user["name"] if user else proposal.get("proposed_by"), "phone": (user or {}).get("phone"),
+            "email": (user or {}).get("email"), "structure": structure["name"]}
+
+
+@bp.post("/candidatures/<int:proposal_id>/entretien")
+def propose_interview(proposal_id: int):
+    """The employer proposes a slot; the CRE confirms it or asks for another (both get an .ics)."""
+    row = _own_proposal(proposal_id)
+    if not permissions.can_propose_interview(current_user(), row):
+        flash("Un entretien ne peut plus être proposé pour cette candidature.", "error")
+        return redirect(url_for("employer.proposal", proposal_id=proposal_id))
+    data, errors = validation.clean_interview(request.form.to_dict(), today=storage.today())
+    if errors:
+        flash("Entretien non enregistré : " + " ".join(errors.values()), "error")
+        return redirect(url_for("employer.proposal", proposal_id=proposal_id) + "#entretien")
+    db = get_db()
+    with storage.transaction(db):
+        interview_id = storage.propose_interview(db, proposal_id, data, by_user_id=current_user()["id"])
+        if row["status"] != workflow.INTERVIEW and workflow.INTERVIEW in workflow.allowed_transitions(row["status"]):
+            # The move's notification is the interview's (the listener sees the slot waiting).
+            storage.transition_proposal(db, proposal_id, workflow.INTERVIEW, actor=current_org()["name"],
+                                        note=f"Entretien proposé le {when_fr(data['starts_at'])}")
+        else:
+            events.interview_proposed(db, row, storage.get_interview(db, interview_id))
+    flash("Entretien proposé : la CRE le confirme ou propose un autre créneau.", "success")
+    return redirect(url_for("employer.proposal", proposal_id=proposal_id) + "#entretien")
 
 
 @bp.post("/candidatures/<int:proposal_id>/reponse")
@@ -224,6 +282,67 @@ def answer(proposal_id: int):
     else:
         flash("Réponse enregistrée : la CRE est informée.", "success")
     return redirect(url_for("employer.proposal", proposal_id=proposal_id))
+
+
+# -- after the hire: the tutor's side of the follow-up ------------------------------------
+def _own_plan(plan_id: int) -> dict[str, Any]:
+    try:
+        plan = storage.get_followup_plan(get_db(), plan_id)
+    except storage.NotFound:
+        abort(404)
+    if not permissions.can_view_followup(current_user(), plan):
+        abort(404)
+    return plan
+
+
+@bp.get("/suivis")
+def followups():
+    return render_template("employer/followups.html",
+                           plans=storage.list_followup_plans(get_db(), employer_id=_org_id()),
+                           statuses=storage.PLAN_STATUSES)
+
+
+@bp.route("/suivis/<int:plan_id>", methods=["GET", "POST"])
+def followup_plan(plan_id: int):
+    """The employer names the tutor and leaves short assessments; the CRE's check-in notes stay hers."""
+    plan = _own_plan(plan_id)
+    db = get_db()
+    errors: dict[str, str] = {}
+    values = request.form.to_dict() if request.method == "POST" else {}
+    if request.method == "POST":
+        if not permissions.can_assess_followup(current_user(), plan):
+            abort(403)
+        if request.form.get("action") == "tuteur":
+            data, errors = validation.clean_followup_plan(
+                {k: request.form.get(k) for k in ("tutor_name", "tutor_phone", "tutor_email")}, cre_ids=set())
+            if not errors:
+                storage.update_followup_plan(db, plan_id, {k: data[k] for k in ("tutor_name", "tutor_phone",
+                                                                                 "tutor_email")})
+                flash("Tuteur enregistré.", "success")
+                return redirect(url_for("employer.followup_plan", plan_id=plan_id))
+        elif request.form.get("action") == "appreciation":
+            ratings = {k: request.form.get(k, type=int) for k in followup.ASSESSMENT_CRITERIA}
+            errors = followup.check_assessment(ratings)
+            comment = (request.form.get("comment") or "").strip()
+            if len(comment) > followup.MAX_ACTION_TEXT:
+                errors["comment"] = f"Commentaire : {followup.MAX_ACTION_TEXT} caractères au plus."
+            if not errors:
+                author = (request.form.get("author_name") or "").strip()[:120] or current_user()["name"]
+                with storage.transaction(db):
+                    assessment_id = storage.add_tutor_assessment(db, plan_id, {**ratings, "comment": comment},
+                                                                 author_name=author,
+                                                                 author_user_id=current_user()["id"])
+                    events.tutor_assessment_added(db, plan, {**ratings, "comment": comment, "author_name": author,
+                                                             "id": assessment_id})
+                flash("Appréciation envoyée à la CRE. Merci !", "success")
+                return redirect(url_for("employer.followup_plan", plan_id=plan_id))
+        else:
+            abort(400)
+    return render_template("employer/followup.html", plan=plan, checkins=storage.list_checkins(db, plan_id),
+                           assessments=storage.list_tutor_assessments(db, plan_id),
+                           criteria=followup.ASSESSMENT_CRITERIA, levels=followup.ASSESSMENT_LEVELS,
+                           can_assess=permissions.can_assess_followup(current_user(), plan), errors=errors,
+                           values=values), (400 if errors else 200)
 
 
 @bp.route("/import/besoins", methods=["GET", "POST"])

@@ -412,9 +412,9 @@ def member_proposal(pooled_id: int, proposal_id: int):
         return render_template("employer/withdrawn.html", proposal=row, labels=workflow.STATE_LABELS)
     audit("consultation d'une candidature (membre d'un besoin mutualisé)", "proposal", proposal_id)
     db = get_db()
-    return render_template("employer/proposal.html", proposal=row, labels=workflow.STATE_LABELS,
+    return render_template("pooled/member_proposal.html", proposal=row, labels=workflow.STATE_LABELS,
                            person=candidate_view(storage.get_profile(db, row["profile_id"])),
-                           reasons=workflow.REFUSAL_REASONS, next_states=[], pooled=pooled,
+                           reasons=workflow.REFUSAL_REASONS, pooled=pooled,
                            events=storage.proposal_events(db, proposal_id, shared_only=True))
 
 

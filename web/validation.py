@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any, Mapping
 
 import eligibility
+import outcomes
+import storage
 import workflow
 from matching import FRENCH_LEVELS
 from matching.text import split_list
@@ -626,3 +628,138 @@ def clean_commitment(raw: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
     if not c.errors and not (c.data["pmsmp"] or c.data["internships"] or c.data["hires"]):
         c.errors["pmsmp"] = "Engagements : au moins un nombre de PMSMP, de stages ou d'embauches."
     return c.data, c.errors
+# -- interviews, follow-up plans, exit outcomes -------------------------------------------
+# A French or international phone number, as people type it (spaces, dots, dashes, parentheses).
+PHONE = re.compile(r"^\+?[0-9][0-9 .\-()]{5,23}$")
+TIME = re.compile(r"^([01]?\d|2[0-3])[:hH]([0-5]\d)$")
+INTERVIEW_DURATIONS = (15, 240)     # minutes
+INTERVIEW_HORIZON_DAYS = 365        # an interview is not planned more than a year ahead
+MAX_CONTRACT_MONTHS = 120
+
+
+def date_field(value: Any, label: str, errors: Errors, name: str) -> date | None:
+    try:
+        return date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        errors[name] = f"{label} : une date (AAAA-MM-JJ) est attendue."
+        return None
+
+
+def clean_interview(raw: Mapping[str, Any], *, today: date) -> tuple[dict[str, Any], Errors]:
+    """An interview slot proposed by an employer: date and time (Paris), duration, where or how, contact."""
+    errors: Errors = {}
+    data: dict[str, Any] = {}
+    day = date_field(raw.get("date"), "Date de l'entretien", errors, "date")
+    match = TIME.match(str(raw.get("time") or "").strip())
+    if not match:
+        errors["time"] = "Heure : par exemple 14:30."
+    if day and match:
+        if not today <= day <= today + timedelta(days=INTERVIEW_HORIZON_DAYS):
+            errors["date"] = "Date de l'entretien : à partir d'aujourd'hui, dans l'année."
+        else:
+            start = datetime.combine(day, time(int(match.group(1)), int(match.group(2))), storage.LOCAL_TIMEZONE)
+            data["starts_at"] = start.isoformat()
+    duration = str(raw.get("duration_minutes") or "45").strip()
+    if not duration.isdigit() or not INTERVIEW_DURATIONS[0] <= int(duration) <= INTERVIEW_DURATIONS[1]:
+        errors["duration_minutes"] = "Durée : entre 15 et 240 minutes."
+    else:
+        data["duration_minutes"] = int(duration)
+    mode = raw.get("mode")
+    if mode not in storage.INTERVIEW_MODES:
+        errors["mode"] = "Modalité : sur place, par téléphone ou en visio."
+    data["mode"] = mode
+    place = str(raw.get("place") or "").strip()
+    if not place:
+        errors["place"] = {"telephone": "Numéro à appeler : ce champ est obligatoire.",
+                           "visio": "Lien de la visio : ce champ est obligatoire."}.get(
+            mode, "Adresse : ce champ est obligatoire.")
+    elif len(place) > 300:
+        errors["place"] = "Lieu : 300 caractères au plus."
+    data["place"] = place
+    for name, label in (("contact_name", "Contact sur place"), ("note", "Précisions")):
+        value = str(raw.get(name) or "").strip()
+        limit = MAX_SHORT_TEXT if name == "contact_name" else 1000
+        if len(value) > limit:
+            errors[name] = f"{label} : {limit} caractères au plus."
+        data[name] = value
+    phone = str(raw.get("contact_phone") or "").strip()
+    if phone and not PHONE.match(phone):
+        errors["contact_phone"] = "Téléphone du contact : un numéro comme 01 23 45 67 89."
+    data["contact_phone"] = phone
+    return data, errors
+
+
+def clean_followup_plan(raw: Mapping[str, Any], *, cre_ids: set[int]) -> tuple[dict[str, Any], Errors]:
+    """The plan's editable facts: hire date, contract, tutor, CRE in charge, status."""
+    errors: Errors = {}
+    data: dict[str, Any] = {}
+    if raw.get("hired_on"):
+        hired = date_field(raw.get("hired_on"), "Date d'embauche", errors, "hired_on")
+        if hired:
+            data["hired_on"] = hired.isoformat()
+    contract = str(raw.get("contract_type") or "").strip()
+    if contract and contract not in workflow.CONTRACTS:
+        errors["contract_type"] = "Type de contrat : valeur inconnue."
+    data["contract_type"] = contract or None
+    months = str(raw.get("contract_months") or "").strip()
+    if months and (not months.isdigit() or not 0 < int(months) <= MAX_CONTRACT_MONTHS):
+        errors["contract_months"] = f"Durée du contrat : un nombre de mois entre 1 et {MAX_CONTRACT_MONTHS}."
+    data["contract_months"] = int(months) if months.isdigit() else None
+    for name, label in (("tutor_name", "Tuteur"),):
+        value = str(raw.get(name) or "").strip()
+        if len(value) > MAX_SHORT_TEXT:
+            errors[name] = f"{label} : {MAX_SHORT_TEXT} caractères au plus."
+        data[name] = value or None
+    phone = str(raw.get("tutor_phone") or "").strip()
+    if phone and not PHONE.match(phone):
+        errors["tutor_phone"] = "Téléphone du tuteur : un numéro comme 01 23 45 67 89."
+    data["tutor_phone"] = phone or None
+    mail = str(raw.get("tutor_email") or "").strip()
+    if mail and ("@" not in mail or len(mail) > 200 or " " in mail):
+        errors["tutor_email"] = "Courriel du tuteur : adresse invalide."
+    data["tutor_email"] = mail or None
+    if "cre_user_id" in raw:
+        cre = str(raw.get("cre_user_id") or "")
+        if not cre.isdigit() or int(cre) not in cre_ids:
+            errors["cre_user_id"] = "CRE en charge : choisissez dans la liste."
+        else:
+            data["cre_user_id"] = int(cre)
+    if "status" in raw:
+        if raw.get("status") not in storage.PLAN_STATUSES:
+            errors["status"] = "État du suivi : en cours ou terminé."
+        else:
+            data["status"] = raw["status"]
+    return data, errors
+
+
+def clean_exit_outcome(raw: Mapping[str, Any], *, today: date) -> tuple[dict[str, Any], Errors]:
+    """How a path ended: the date, the situation (official IAE categories), the contract's duration."""
+    errors: Errors = {}
+    data: dict[str, Any] = {}
+    exit_date = date_field(raw.get("exit_date"), "Date de sortie", errors, "exit_date")
+    if exit_date and not date(2000, 1, 1) <= exit_date <= today:
+        errors["exit_date"] = "Date de sortie : pas dans le futur."
+    elif exit_date:
+        data["exit_date"] = exit_date.isoformat()
+    detail = raw.get("detail")
+    spec = outcomes.EXIT_DETAILS.get(detail or "")
+    if spec is None:
+        errors["detail"] = "Situation à la sortie : choisissez dans la liste."
+    data["detail"] = detail
+    months = str(raw.get("contract_months") or "").strip()
+    if months and (not months.isdigit() or int(months) > MAX_CONTRACT_MONTHS):
+        errors["contract_months"] = f"Durée du contrat : un nombre de mois entre 0 et {MAX_CONTRACT_MONTHS}."
+    elif spec and spec.by_duration and not months:
+        errors["contract_months"] = "Durée du contrat : obligatoire pour un CDD, de l'intérim ou une alternance."
+    data["contract_months"] = int(months) if months.isdigit() else None
+    for name, label, limit in (("employer_name", "Employeur ou organisme", MAX_SHORT_TEXT),
+                               ("sector", "Secteur", MAX_SHORT_TEXT), ("comment", "Commentaire", 2000)):
+        value = str(raw.get(name) or "").strip()
+        if len(value) > limit:
+            errors[name] = f"{label} : {limit} caractères au plus."
+        data[name] = value or None
+    contract = str(raw.get("contract_type") or "").strip()
+    data["contract_type"] = contract or None
+    proposal = str(raw.get("proposal_id") or "").strip()
+    data["proposal_id"] = int(proposal) if proposal.isdigit() else None
+    return data, errors

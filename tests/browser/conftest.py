@@ -97,13 +97,15 @@ def live_app(browser_demo_db, tmp_path_factory):
     """The app the browser talks to, on a copy of the demo database (with the demo accounts)."""
     path = tmp_path_factory.mktemp("browser-server") / "passerelle.sqlite"
     shutil.copy(browser_demo_db, path)
-    return create_app({**LIVE_CONFIG, "DATABASE": str(path)})
+    return create_app({**LIVE_CONFIG, "DATABASE": str(path), "MAIL_OUTBOX": str(path.parent / "outbox")})
 
 
 @pytest.fixture(scope="session")
 def live_server(live_app):
     """Base URL of the app served by werkzeug on 127.0.0.1 (random port)."""
     server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    # Links in the mails point to this server (its port is known only now).
+    live_app.config["BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, name="passerelle-e2e", daemon=True)
     thread.start()
     try:
@@ -131,6 +133,28 @@ def make_account(live_app):
         return email
 
     return make
+
+
+@pytest.fixture(scope="session")
+def deliver_mails(live_app, live_server):
+    """Run ``run-jobs`` once on the live app (no SMTP: the outbox folder) and return the mails of the
+    outbox for ``to`` (all of them without it), oldest first."""
+    import jobs
+    from notifications import mailer
+
+    def deliver(to: str | None = None, kind: str | None = None) -> list:
+        with live_app.app_context():
+            db = storage.connect(live_app.config["DATABASE"])
+            try:
+                jobs.run_jobs(db, settings=jobs.JobSettings.from_config(live_app.config),
+                              mail_settings=mailer.MailSettings.from_config(live_app.config))
+            finally:
+                db.conn.close()
+        folder = Path(live_app.config["MAIL_OUTBOX"])
+        mails = [mailer.read_eml(p) for p in sorted(folder.glob("*.eml"))]
+        return [m for m in mails if (to is None or m["To"] == to) and (kind is None or m["X-Passerelle-Kind"] == kind)]
+
+    return deliver
 
 
 @pytest.fixture(scope="session")

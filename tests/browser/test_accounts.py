@@ -57,7 +57,7 @@ def test_a_wrong_password_and_an_unknown_address_get_the_same_answer(page: Page)
 
 
 # -- 2 ---------------------------------------------------------------------------
-def test_an_admin_invites_a_cre_who_chooses_a_password(page: Page, browser, live_server, live_app):
+def test_an_admin_invites_a_cre_who_chooses_a_password(page: Page, browser, live_server, deliver_mails):
     email = f"cip-{uuid.uuid4().hex[:6]}@e2e.passerelle.test"
     name = "Yasmine (CIP)"
     password = "un mot de passe bien long"
@@ -82,12 +82,13 @@ def test_an_admin_invites_a_cre_who_chooses_a_password(page: Page, browser, live
     invite.get_by_role("button", name="Créer le compte").click()
 
     # The administrator never sees the invitation link (it would open the CRE's account to them):
-    # it reaches only the invitee, here through the operator's command line.
+    # it reaches only the invitee, by mail.
     shown = page.get_by_role("status").filter(has_text=f"Compte {email} créé")
-    expect(shown).to_contain_text("invitation-link")
+    expect(shown).to_contain_text("part par courriel")
     expect(page.locator("body")).not_to_contain_text("/invitation/")
-    printed = live_app.test_cli_runner().invoke(args=["invitation-link", "--email", email]).output
-    link = live_server + re.search(r"/invitation/[A-Za-z0-9_-]{40,}", printed).group(0)
+    [mail] = deliver_mails(email, "invitation")
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    link = re.search(re.escape(live_server) + r"/invitation/[A-Za-z0-9_-]{40,}", text).group(0)
     row = page.get_by_role("row").filter(has=page.get_by_role("cell", name=email, exact=True))
     expect(row).to_contain_text("invitation en attente")
     expect(row).to_contain_text(S1_NAME)

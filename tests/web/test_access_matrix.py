@@ -14,7 +14,7 @@ import pytest
 
 import storage
 from web.db import get_db
-from web_helpers import enter
+from web_helpers import ensure_user, enter
 
 ROLE_ORG = {"cre": "S1", "direction": "S1", "employer": "E14", "buyer": "B1", "admin": None}
 # The roles that may open a blueprint's pages (the titulaire space belongs to employers a lot is awarded to).
@@ -27,9 +27,13 @@ OWNER_ROLE = {"cre": "cre", "employer": "employer", "buyer": "buyer", "titulaire
               "member": "employer", "outreach": "cre"}
 OTHER_ORG = {"cre": "S2", "employer": "E01", "buyer": "B2", "titulaire": "E01", "pooled": "S2", "member": "E01",
              "outreach": "S2"}
-ANY_USER = {"auth.account", "auth.logout"}
-# Public by design: the accessibility statement and the favicon (tests/web/test_public_pages.py).
-PUBLIC = {"auth.login", "auth.invitation", "home.index", "home.accessibility", "home.favicon"}
+ANY_USER = {"auth.account", "auth.logout", "notifications.index", "notifications.open_notification",
+            "notifications.mark_all_read", "notifications.preferences"}
+# Public by design: the accessibility statement, the favicon, the password reset (tests/web/test_public_pages.py).
+PUBLIC = {"auth.login", "auth.invitation", "home.index", "home.favicon", "home.accessibility",
+          "password_reset.request_reset", "password_reset.reset"}
+# A notification is its recipient's alone: any other account, whatever its role, gets 404.
+RECIPIENT_ONLY = {"notifications.open_notification"}
 
 
 # Objects a CRE may reach whatever their owner: every employer's needs, every contract's lots.
@@ -63,8 +67,17 @@ def objects(app):
         db = get_db()
         profile = storage.list_profiles(db, siae_id="S1")[0]
         need = next(n for n in storage.list_needs(db) if n["employer_id"] == "E14")
+        employer = storage.user_by_email(db, ensure_user(app, "employer", "E14")["email"])
         proposal_id = storage.create_proposal(db, need_id=need["id"], profile_id=profile["id"], message="m", score=0.5,
                                               explanation={}, proposed_by="test")
+        # A hire of that person (another need of E14): its follow-up plan and check-ins.
+        other_need = [n for n in storage.list_needs(db) if n["employer_id"] == "E14"][-1]
+        hired_profile = storage.list_profiles(db, siae_id="S1")[1]
+        hired = storage.create_proposal(db, need_id=other_need["id"], profile_id=hired_profile["id"], message="",
+                                        score=0.5, explanation={}, proposed_by="test")
+        storage.transition_proposal(db, hired, "embauchee", actor="test")
+        plan = storage.followup_plan_for_proposal(db, hired)
+        notification = storage.list_notifications(db, employer["id"])[0]
         contract = storage.list_contracts(db, buyer_id="B1")[0]
         lot = storage.list_lots(db, contract["id"])[0]
         entry = storage.list_entries(db, contract["id"])[0]
@@ -90,7 +103,9 @@ def objects(app):
                        "user_id": user["id"], "participant_id": participant["id"],
                        "declaration_id": declaration["id"], "commitment_id": commitment["id"],
                        "month": declaration["month"], "pooled_id": pooled["need_id"], "contact_id": contact["id"],
-                       "event_id": event["id"], "potential_id": potential["id"], "drafted_need_id": drafted},
+                       "event_id": event["id"], "potential_id": potential["id"], "drafted_need_id": drafted,
+                       "plan_id": plan["id"], "checkin_id": storage.list_checkins(db, plan["id"])[0]["id"],
+                       "notification_id": notification["id"], "mail_id": storage.list_mails(db)[0]["id"]},
             # Routes of a pooled need take a proposal of that need; the network's routes, an entry of the network.
             "by_blueprint": {"pooled": {"proposal_id": pooled["proposal_id"]},
                              "member": {"proposal_id": pooled["proposal_id"]},
@@ -143,7 +158,11 @@ def test_route_by_role(app, objects, endpoint, method):
         client = enter(app.test_client(), role, org)
         response = _call(client, method, url)
         allowed = endpoint in ANY_USER or role in ROLES_OF_BLUEPRINT.get(blueprint, ())
-        if allowed:
+        if endpoint in RECIPIENT_ONLY:
+            recipient = (role, org) == ("employer", "E14")
+            assert response.status_code == (302 if recipient else 404), (role, response.status_code)
+            _no_leak(response, objects["markers"])
+        elif allowed:
             assert response.status_code not in (401, 403, 404, 405) and response.status_code < 500, (role, response.status_code)
             if method == "GET":
                 assert response.status_code == 200, (role, response.status_code)
@@ -167,4 +186,4 @@ def test_matrix_size():
 
 
 def test_every_blueprint_has_its_roles():
-    assert {r.endpoint.split(".")[0] for r in RULES} - {"auth"} <= set(ROLES_OF_BLUEPRINT)
+    assert {r.endpoint.split(".")[0] for r in RULES} - {"auth", "notifications"} <= set(ROLES_OF_BLUEPRINT)

@@ -4,13 +4,12 @@ from __future__ import annotations
 import re
 import time
 
-import pytest
 
 import storage
 from app import create_app
 from conftest import TEST_CONFIG
 from web.db import get_db
-from web_helpers import PASSWORD, ensure_user, enter, user_email
+from web_helpers import PASSWORD, ensure_user, enter, outbox, run_jobs, text_of, user_email
 
 
 def login(client, email, password):
@@ -117,8 +116,10 @@ def test_invitation_first_login(app, runner):
     page = admin.post("/admin/comptes", data={"email": "nouvelle@cre.fr", "name": "Léa", "role": "cre",
                                               "org_id": "S3"}).get_data(as_text=True)
     assert "/invitation/" not in page and "nouvelle@cre.fr créé" in page     # the administrator never sees it
-    printed = runner.invoke(args=["invitation-link", "--email", "nouvelle@cre.fr"]).output
-    link = re.search(r"(/invitation/[\w-]+)", printed).group(1)
+    assert "part par courriel à nouvelle@cre.fr" in page                     # the invitee gets it by mail
+    run_jobs(app)
+    [mail] = outbox(app, to="nouvelle@cre.fr", kind="invitation")
+    link = re.search(r"https://passerelle\.test(/invitation/[\w-]+)", text_of(mail)).group(1)
     visitor = app.test_client()
     bad = visitor.post(link, data={"password": "court", "confirm": "court"})
     assert bad.status_code == 400 and "au moins 12 caractères" in bad.get_data(as_text=True)

@@ -381,6 +381,26 @@ def test_a_trial_then_a_hire_prepare_one_line_and_an_unlinked_need_none(clock, d
     assert len(storage.declaration_lines(db, declaration["id"])) == 1
 
 
+def test_a_hire_on_a_linked_need_tells_the_buyer_without_naming_the_person(clock, db, fresh, linked_need):
+    contract, _ = fresh
+    buyers = {u["id"] for u in storage.org_members(db, "B1", role="buyer")}
+
+    def buyer_notices():
+        return [n for n in db["notifications"].rows_where("kind = ?", ["embauche_clause"]) if n["user_id"] in buyers]
+
+    before = {n["id"] for n in buyer_notices()}   # the demo's own hires on linked needs
+    assert buyers
+    hire(db, linked_need, "ACI-MTR-0001", workflow.HIRED)
+    notices = [n for n in buyer_notices() if n["id"] not in before]
+    assert len(notices) == len(buyers)
+    first_name = storage.profile_by_reference(db, "ACI-MTR-0001")["first_name"]
+    assert all("T13-2026" in n["title"] and first_name not in n["title"] + n["context"] for n in notices)
+    assert {n["link"] for n in notices} == {f"/acheteur/marches/{contract['id']}"}
+    storage.link_need(db, linked_need["id"], None)   # unlinked: a hire says nothing to the buyer
+    hire(db, linked_need, "ACI-MTR-0002", workflow.HIRED)
+    assert len(buyer_notices()) == len(before) + len(buyers)
+
+
 @pytest.mark.parametrize("counted", [False, True])
 def test_a_pmsmp_prepares_a_line_only_where_the_contract_counts_them(clock, db, fresh, linked_need, counted):
     contract, lot = fresh
@@ -475,11 +495,15 @@ def test_the_buyer_sees_missing_months_and_the_job_reminds_each_once(app, runner
     result = runner.invoke(args=["clause-reminders"])
     assert result.exit_code == 0
     assert "Atelier Rénov'Est" in result.output and "2026-MTR-017 lot 2, mois manquants 2026-01" in result.output
-    sent = []
-    due = send_reminders(db, notify=lambda db, reminder: sent.append(reminder))
-    assert {(r.lot["id"], tuple(r.months)) for r in due} == {(r.lot["id"], tuple(r.months)) for r in sent}
-    assert any(r.lot["id"] == lot["id"] and "2026-11" in r.months for r in sent)
-    assert send_reminders(db, notify=lambda db, reminder: sent.append(reminder)) == []
+    # The titulaire's users are notified (in the app, and a mail queued for run-jobs), each lot once.
+    mails = [m for m in storage.list_mails(db) if m["kind"] == "clause_mois_manquants"]
+    e01_users = {u["email"] for u in storage.list_users(db) if u["org_id"] == "E01" and u["role"] == "employer"}
+    assert e01_users and e01_users <= {m["to_addr"] for m in mails}
+    titles = [n["title"] for n in db["notifications"].rows_where("kind = ?", ["clause_mois_manquants"])]
+    assert any("2026-MTR-017, lot 2" in t and "novembre 2026" in t for t in titles), titles
+    again = runner.invoke(args=["clause-reminders"])
+    assert "0 rappel(s)" in again.output
+    assert send_reminders(db, notify=lambda db, reminder: None) == []
     time_machine.move_to("2027-01-11 09:00:00+01:00", tick=False)
     later = send_reminders(db, notify=lambda db, reminder: None)
     assert any(r.lot["id"] == lot["id"] and r.months == ["2026-12"] for r in later)

@@ -57,3 +57,37 @@ def api_client(app, role: str, org_id: str | None):
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = token_for(app, role, org_id)
     return client
+
+
+def run_jobs(app, **config) -> dict:
+    """One run of the periodic jobs (``flask run-jobs``), on the app's own database and outbox."""
+    import jobs
+    from notifications import mailer
+
+    with app.app_context():
+        settings = {**app.config, **config}
+        db = storage.connect(app.config["DATABASE"])
+        try:
+            return jobs.run_jobs(db, settings=jobs.JobSettings.from_config(settings),
+                                 mail_settings=mailer.MailSettings.from_config(settings))
+        finally:
+            db.conn.close()
+
+
+def outbox(app, *, to: str | None = None, kind: str | None = None) -> list:
+    """The messages written to the app's outbox folder (oldest first), optionally for one address or kind."""
+    from pathlib import Path
+
+    from notifications import mailer
+
+    folder = Path(app.config["MAIL_OUTBOX"])
+    messages = [mailer.read_eml(p) for p in sorted(folder.glob("*.eml"))] if folder.exists() else []
+    return [m for m in messages if (to is None or m["To"] == to) and (kind is None or m["X-Passerelle-Kind"] == kind)]
+
+
+def text_of(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def html_of(message) -> str:
+    return message.get_body(preferencelist=("html",)).get_content()
