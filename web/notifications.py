@@ -14,7 +14,7 @@ from .auth import _safe_next, audit, current_user, role_required
 from .db import get_db
 
 bp = Blueprint("notifications", __name__)
-ANY_ROLE = ("cre", "employer", "buyer", "admin")
+ANY_ROLE = tuple(storage.ROLES)  # every account, a structure's director included
 
 
 @bp.app_context_processor
